@@ -1,0 +1,38 @@
+# bpflab: `make matrix` runs the main job, `make test` runs the tests.
+# Both run scripts/setup first (instant after the first run).
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/.cache/bin:$(PATH)
+GO ?= go
+OUT ?= out
+
+.PHONY: setup generate build lint unit matrix test bench clean
+
+setup:
+	@bash scripts/setup
+
+generate: setup
+	$(GO) generate ./bpf/...
+
+build: setup
+	@mkdir -p $(OUT)
+	CGO_ENABLED=0 $(GO) build -o $(OUT)/bpflab ./cmd/bpflab
+
+lint: setup
+	@fmt="$$(gofmt -l $$(git ls-files '*.go'))"; if [[ -n "$$fmt" ]]; then echo "gofmt needed: $$fmt"; exit 1; fi
+	$(GO) vet ./...
+
+# Unit tests and the scenarios on the host kernel (root).
+unit: setup
+	$(GO) test -count=1 -timeout 20m ./...
+
+matrix: build
+	$(OUT)/bpflab matrix --json $(OUT)/matrix.json --junit $(OUT)/matrix.xml
+
+test: lint unit
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+
+clean:
+	rm -rf $(OUT) .cache
