@@ -1,0 +1,171 @@
+//go:build ignore
+
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* XDP firewall: drop frames whose IPv4/IPv6 source address lies in a
+ * blocklist. Each blocklist is an LPM trie held in slot 0 of a one-slot
+ * array-of-maps, so user space can swap the whole set with one update. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "firewall.h"
+
+/* vmlinux.h carries types, not macros. */
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct fw_vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct inner_v4 {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, FW_MAX_RULES);
+	__type(key, struct fw_lpm_v4);
+	__type(value, __u8);
+};
+
+struct inner_v6 {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, FW_MAX_RULES);
+	__type(key, struct fw_lpm_v6);
+	__type(value, __u8);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct inner_v4);
+} blocklist_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct inner_v6);
+} blocklist_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FW_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Keep these types complete in the BTF: the inner map definitions only
+ * reference them through pointers, and bpf2go generates Go types from them. */
+const struct fw_lpm_v4 *unused_fw_lpm_v4 __attribute__((unused));
+const struct fw_lpm_v6 *unused_fw_lpm_v6 __attribute__((unused));
+const enum fw_stat *unused_fw_stat __attribute__((unused));
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	/* Per-CPU slot: no other CPU writes it, a plain add is enough. */
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int verdict(__u32 idx, int action)
+{
+	count(idx);
+	return action;
+}
+
+/* Looks the key up in the trie currently held by outer[0]. */
+static __always_inline int blocked(void *outer, void *key)
+{
+	__u32 zero = 0;
+	void *inner = bpf_map_lookup_elem(outer, &zero);
+
+	if (!inner) {
+		count(FW_STAT_NO_LIST);
+		return 0;
+	}
+	return bpf_map_lookup_elem(inner, key) != NULL;
+}
+
+static __always_inline int check_v4(void *cur, void *data_end)
+{
+	struct iphdr *ip = cur;
+	struct fw_lpm_v4 key = { .prefixlen = 32 };
+
+	if ((void *)(ip + 1) > data_end)
+		return verdict(FW_STAT_MALFORMED, XDP_DROP);
+	if (ip->version != 4 || ip->ihl < 5)
+		return verdict(FW_STAT_MALFORMED, XDP_DROP);
+	/* Options included: the whole header must be in the frame. */
+	if (cur + ip->ihl * 4 > data_end)
+		return verdict(FW_STAT_MALFORMED, XDP_DROP);
+	count(FW_STAT_IPV4);
+	__builtin_memcpy(key.addr, &ip->saddr, sizeof(key.addr));
+	if (blocked(&blocklist_v4, &key))
+		return verdict(FW_STAT_DROPPED, XDP_DROP);
+	return verdict(FW_STAT_PASSED, XDP_PASS);
+}
+
+static __always_inline int check_v6(void *cur, void *data_end)
+{
+	struct ipv6hdr *ip6 = cur;
+	struct fw_lpm_v6 key = { .prefixlen = 128 };
+
+	if ((void *)(ip6 + 1) > data_end)
+		return verdict(FW_STAT_MALFORMED, XDP_DROP);
+	if (ip6->version != 6)
+		return verdict(FW_STAT_MALFORMED, XDP_DROP);
+	count(FW_STAT_IPV6);
+	__builtin_memcpy(key.addr, &ip6->saddr, sizeof(key.addr));
+	if (blocked(&blocklist_v6, &key))
+		return verdict(FW_STAT_DROPPED, XDP_DROP);
+	return verdict(FW_STAT_PASSED, XDP_PASS);
+}
+
+static __always_inline int is_vlan(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
+SEC("xdp")
+int xdp_firewall(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *cur;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return verdict(FW_STAT_MALFORMED, XDP_DROP);
+	proto = eth->h_proto;
+	cur = eth + 1;
+
+	if (is_vlan(proto)) {
+		struct fw_vlan_hdr *vh = cur;
+
+		if ((void *)(vh + 1) > data_end)
+			return verdict(FW_STAT_MALFORMED, XDP_DROP);
+		count(FW_STAT_VLAN);
+		proto = vh->encap_proto;
+		cur = vh + 1;
+		/* A second tag would hide the source address from us; passing
+		 * it would let a blocked host in by stacking tags. */
+		if (is_vlan(proto))
+			return verdict(FW_STAT_MALFORMED, XDP_DROP);
+	}
+
+	if (proto == bpf_htons(ETH_P_IP))
+		return check_v4(cur, data_end);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return check_v6(cur, data_end);
+
+	count(FW_STAT_NON_IP);
+	return verdict(FW_STAT_PASSED, XDP_PASS);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Types shared by firewall.bpf.c and the Go package bpf/firewall. */
+#ifndef BPFLAB_FIREWALL_H
+#define BPFLAB_FIREWALL_H
+
+/* Capacity of one blocklist (per address family). */
+#define FW_MAX_RULES 65536
+
+/* LPM trie keys: prefixlen first, then the address in network byte order. */
+struct fw_lpm_v4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct fw_lpm_v6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Indices into the per-CPU stats array. passed + dropped + malformed counts
+ * every frame once; the others classify frames further. */
+enum fw_stat {
+	FW_STAT_PASSED = 0,   /* XDP_PASS */
+	FW_STAT_DROPPED = 1,  /* XDP_DROP: source address in a blocklist */
+	FW_STAT_MALFORMED = 2, /* XDP_DROP: truncated or invalid headers */
+	FW_STAT_NON_IP = 3,   /* neither IPv4 nor IPv6 (ARP, LLDP, ...), passed */
+	FW_STAT_VLAN = 4,     /* carried one 802.1Q/802.1ad tag */
+	FW_STAT_IPV4 = 5,     /* well-formed IPv4 */
+	FW_STAT_IPV6 = 6,     /* well-formed IPv6 */
+	FW_STAT_NO_LIST = 7,  /* blocklist slot empty; passed (fail open) */
+	FW_STAT_MAX = 8,
+};
+
+#endif
