@@ -1,0 +1,143 @@
+package guest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Console markers around each binary's output, so the host can tell a
+// binary's output apart from boot messages when it streams the console.
+const (
+	MarkRun = "@@BPFLAB-RUN "
+	MarkEnd = "@@BPFLAB-END "
+)
+
+// runner executes a Spec and publishes progress on its channels.
+type runner struct {
+	spec    *Spec
+	console io.Writer // echo of binary output (never read from)
+	port    io.Writer // framed records, may be nil
+	report  Report
+	logf    func(format string, args ...any)
+}
+
+// send publishes a record on the port and the report in ResultsDir. A
+// failing channel is logged, not fatal: the other channel may still work.
+func (r *runner) send(rec Record) {
+	if r.port != nil {
+		if err := WriteFrame(r.port, rec); err != nil {
+			r.logf("bpflab-guest: %v", err)
+		}
+	}
+	if r.spec.ResultsDir != "" {
+		if err := writeReport(r.spec.ResultsDir, &r.report); err != nil {
+			r.logf("bpflab-guest: %v", err)
+		}
+	}
+}
+
+// fail records a setup failure; the caller stops after it.
+func (r *runner) fail(stage string, err error) {
+	r.report.Stage = stage
+	r.report.Err = err.Error()
+}
+
+// runAll loads modules and runs every binary, then sends the final report.
+func (r *runner) runAll() {
+	r.report.Release = release()
+	if err := loadModules(r.spec.Modules, r.logf); err != nil {
+		r.fail("modules", err)
+		r.finish()
+		return
+	}
+	r.send(Record{Kind: KindHello, Release: r.report.Release})
+	for _, b := range r.spec.Binaries {
+		r.send(Record{Kind: KindStart, Result: &Result{Name: b.Name}})
+		res := r.runOne(b)
+		r.report.Results = append(r.report.Results, res)
+		rc := res
+		rc.Output = nil // the full output travels once, in the final report
+		r.send(Record{Kind: KindResult, Result: &rc})
+	}
+	r.finish()
+}
+
+func (r *runner) finish() {
+	r.report.Done = true
+	rep := r.report
+	r.send(Record{Kind: KindDone, Release: rep.Release, Report: &rep})
+}
+
+// runOne runs a binary with the console as its output (through a pipe, so
+// the output is also captured) and /dev/null as stdin.
+func (r *runner) runOne(b Binary) Result {
+	res := Result{Name: b.Name, ExitCode: -1}
+	limit := r.spec.MaxOutput
+	if limit <= 0 {
+		limit = DefaultMaxOutput
+	}
+	capture := &capped{limit: limit}
+	out := io.MultiWriter(r.console, capture)
+	fmt.Fprintf(r.console, "\n%s%s\n", MarkRun, b.Name)
+	cmd := exec.Command(b.Path, b.Args...)
+	cmd.Env = append(append(os.Environ(), "BPFLAB_GUEST=1"), r.spec.Env...)
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.Dir = os.TempDir()
+	start := time.Now()
+	err := cmd.Run()
+	res.Duration = time.Since(start)
+	res.Output = capture.buf.Bytes()
+	res.Truncated = capture.truncated
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		res.ExitCode = 0
+	case errors.As(err, &ee):
+		res.ExitCode = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			res.Err = fmt.Sprintf("killed by signal %v", ws.Signal())
+		}
+	default:
+		res.Err = fmt.Sprintf("start %s: %v", b.Path, err)
+	}
+	fmt.Fprintf(r.console, "\n%s%s exit=%d\n", MarkEnd, b.Name, res.ExitCode)
+	return res
+}
+
+// capped keeps the first limit bytes written to it and drops the rest,
+// never failing the writer (the child must not see EPIPE because of us).
+type capped struct {
+	buf       bytes.Buffer
+	limit     int
+	truncated bool
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	room := c.limit - c.buf.Len()
+	if room < len(p) {
+		c.truncated = true
+		if room > 0 {
+			c.buf.Write(p[:room])
+		}
+		return len(p), nil
+	}
+	c.buf.Write(p)
+	return len(p), nil
+}
+
+func release() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}

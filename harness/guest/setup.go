@@ -1,0 +1,129 @@
+package guest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// mount is one filesystem the runner makes sure exists.
+type mount struct {
+	dir, fstype string
+	required    bool // a failure stops the run (else it is only logged)
+}
+
+// mounts are done in order: /proc first, because cilium/ebpf reads
+// /proc/self/mountinfo while loading programs.
+var mounts = []mount{
+	{"/proc", "proc", true},
+	{"/sys", "sysfs", true},
+	{"/dev", "devtmpfs", true},
+	{"/tmp", "tmpfs", true},
+	{"/run", "tmpfs", false},
+	{"/sys/fs/bpf", "bpf", true},
+	{"/sys/kernel/tracing", "tracefs", true},
+	{"/sys/kernel/debug", "debugfs", false},
+	{"/sys/fs/cgroup", "cgroup2", false},
+}
+
+// mountAll mounts what is not mounted yet. As PID 1 nothing is; inside a
+// full guest (virtme-ng) most are, and those are left alone.
+func mountAll(logf func(string, ...any)) error {
+	have := mountedDirs()
+	for _, m := range mounts {
+		if have[m.dir] {
+			continue
+		}
+		err := os.MkdirAll(m.dir, 0o755)
+		if err == nil {
+			err = unix.Mount(m.fstype, m.dir, m.fstype, 0, "")
+		}
+		if err != nil && !errors.Is(err, unix.EBUSY) {
+			err = fmt.Errorf("mount %s on %s: %w", m.fstype, m.dir, err)
+			if m.required {
+				return err
+			}
+			logf("bpflab-guest: %v (continuing)", err)
+		}
+		if m.dir == "/proc" {
+			have = mountedDirs()
+		}
+	}
+	return nil
+}
+
+// mountedDirs lists mount points from /proc/self/mountinfo (empty if /proc
+// is not mounted yet).
+func mountedDirs() map[string]bool {
+	dirs := map[string]bool{}
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return dirs
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if fields := strings.Fields(sc.Text()); len(fields) > 4 {
+			dirs[fields[4]] = true
+		}
+	}
+	return dirs
+}
+
+// loopbackUp sets IFF_UP on lo, which starts down in a fresh kernel.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring lo up: get flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring lo up: set flags: %w", err)
+	}
+	return nil
+}
+
+// loadModules loads each module in order: a path with finit_module (the
+// host already decompressed it and put dependencies first), a bare name
+// with modprobe (which resolves dependencies itself).
+func loadModules(mods []string, logf func(string, ...any)) error {
+	for _, m := range mods {
+		if !strings.Contains(m, "/") {
+			out, err := exec.Command("modprobe", m).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("modprobe %s: %w: %s", m, err, strings.TrimSpace(string(out)))
+			}
+			continue
+		}
+		if err := finitModule(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func finitModule(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("load module: %w", err)
+	}
+	defer f.Close()
+	err = unix.FinitModule(int(f.Fd()), "", 0)
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("load module %s: finit_module: %w", path, err)
+	}
+	return nil
+}
