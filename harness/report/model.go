@@ -1,0 +1,121 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Status is a test's outcome.
+type Status string
+
+// Test outcomes.
+const (
+	Pass Status = "pass"
+	Fail Status = "fail"
+	Skip Status = "skip"
+)
+
+// Duration is a time.Duration that reads as seconds in JSON.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as (fractional) seconds.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.FormatFloat(time.Duration(d).Seconds(), 'f', 3, 64)), nil
+}
+
+// UnmarshalJSON reads seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s float64
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration %s: %w", b, err)
+	}
+	*d = Duration(s * float64(time.Second))
+	return nil
+}
+
+// Test is one (sub)test of one scenario package on one kernel.
+type Test struct {
+	Package  string   `json:"package"` // e.g. "scenarios/xdp"
+	Name     string   `json:"name"`    // e.g. "TestBlock/ipv6"
+	Status   Status   `json:"status"`
+	Reason   string   `json:"reason,omitempty"` // skip reason or failure message
+	Output   string   `json:"output,omitempty"` // the test's output, kept on failure
+	Duration Duration `json:"seconds"`
+}
+
+// Phase is a timed step of a kernel's run (fetch, boot, test, ...).
+type Phase struct {
+	Name     string   `json:"name"`
+	Duration Duration `json:"seconds"`
+}
+
+// Kernel is everything one kernel of the matrix produced.
+type Kernel struct {
+	Name    string  `json:"name"`              // matrix name, e.g. "6.1"
+	Release string  `json:"release,omitempty"` // uname -r
+	Suite   string  `json:"suite,omitempty"`   // Debian suite it came from
+	Package string  `json:"package,omitempty"` // Debian package name
+	Version string  `json:"version,omitempty"` // Debian package version
+	Backend string  `json:"backend"`
+	Accel   string  `json:"accel,omitempty"` // kvm, tcg or host
+	Phases  []Phase `json:"phases,omitempty"`
+	// Error and ErrorPhase say why the kernel's run did not complete (boot
+	// failure, panic, hang); ConsoleTail is the last of its console.
+	Error       string   `json:"error,omitempty"`
+	ErrorPhase  string   `json:"error_phase,omitempty"`
+	ConsoleTail string   `json:"console_tail,omitempty"`
+	Console     string   `json:"console,omitempty"` // path of the full console log
+	Duration    Duration `json:"seconds"`
+	Tests       []Test   `json:"tests"`
+}
+
+// Failed reports whether the kernel's run or any of its tests failed.
+func (k *Kernel) Failed() bool {
+	if k.Error != "" {
+		return true
+	}
+	for _, t := range k.Tests {
+		if t.Status == Fail {
+			return true
+		}
+	}
+	return false
+}
+
+// Counts returns how many tests passed, failed and skipped.
+func (k *Kernel) Counts() (pass, fail, skip int) {
+	for _, t := range k.Tests {
+		switch t.Status {
+		case Pass:
+			pass++
+		case Fail:
+			fail++
+		case Skip:
+			skip++
+		}
+	}
+	return pass, fail, skip
+}
+
+// Matrix is the result of one `bpflab matrix` run.
+type Matrix struct {
+	Started  time.Time `json:"started"`
+	Duration Duration  `json:"seconds"`
+	// Backend is the backend selected for non-host kernels; repro commands
+	// name it when it differs from DefaultBackend.
+	Backend        string   `json:"backend"`
+	DefaultBackend string   `json:"-"`
+	Kernels        []Kernel `json:"kernels"`
+}
+
+// Failed reports whether anything in the matrix failed.
+func (m *Matrix) Failed() bool {
+	for i := range m.Kernels {
+		if m.Kernels[i].Failed() {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,171 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// BinaryTest names the synthetic test that stands for a whole test binary
+// when its failure cannot be pinned on one test (crash before any test,
+// failing TestMain, non-zero exit with all tests passed).
+const BinaryTest = "(binary)"
+
+var (
+	resultLine = regexp.MustCompile(`^(\s*)--- (PASS|FAIL|SKIP): (\S+) \(([0-9.]+)s\)$`)
+	eventLine  = regexp.MustCompile(`^=== (RUN|PAUSE|CONT|NAME)\s+(\S+)$`)
+	logPrefix  = regexp.MustCompile(`^\S+\.go:\d+: `)
+)
+
+// testAcc collects one test's lines while parsing.
+type testAcc struct {
+	name     string
+	status   Status
+	done     bool
+	duration time.Duration
+	lines    []string
+}
+
+// ParseGoTest turns the output of a Go test binary run with -test.v (or
+// without) into tests of package pkg. exitCode is the binary's exit status
+// (-1 if it never exited: killed, timed out, kernel died). A test that started
+// but has no "--- " result line failed: the binary crashed or hung in it, and
+// its output carries what the binary printed.
+func ParseGoTest(pkg string, output []byte, exitCode int) []Test {
+	byName := map[string]*testAcc{}
+	var order []*testAcc
+	get := func(name string) *testAcc {
+		if a, ok := byName[name]; ok {
+			return a
+		}
+		a := &testAcc{name: name}
+		byName[name] = a
+		order = append(order, a)
+		return a
+	}
+
+	var current *testAcc // the test whose log lines are streaming (-test.v)
+	var tail *testAcc    // the test whose indented lines follow its "---" line
+	tailIndent := 0
+	var stray []string // lines outside any test (panics, TestMain output)
+
+	sc := bufio.NewScanner(bytes.NewReader(output))
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if m := eventLine.FindStringSubmatch(line); m != nil {
+			current, tail = get(m[2]), nil
+			continue
+		}
+		if m := resultLine.FindStringSubmatch(line); m != nil {
+			a := get(m[3])
+			a.done = true
+			a.status = map[string]Status{"PASS": Pass, "FAIL": Fail, "SKIP": Skip}[m[2]]
+			secs, _ := strconv.ParseFloat(m[4], 64)
+			a.duration = time.Duration(secs * float64(time.Second))
+			tail, tailIndent = a, len(m[1])+4
+			continue
+		}
+		indent := len(line) - len(strings.TrimLeft(line, " \t"))
+		switch {
+		case tail != nil && indent >= tailIndent && strings.TrimSpace(line) != "":
+			tail.lines = append(tail.lines, line[tailIndent:])
+			continue
+		case line == "PASS" || line == "FAIL" || strings.HasPrefix(line, "ok  \t") || strings.HasPrefix(line, "exit status "):
+			tail = nil
+			continue
+		}
+		tail = nil
+		if current != nil && !current.done && strings.HasPrefix(line, "    ") {
+			current.lines = append(current.lines, strings.TrimPrefix(line, "    "))
+			continue
+		}
+		stray = append(stray, line)
+	}
+
+	var tests []Test
+	anyFailed, anyUnfinished := false, false
+	for _, a := range order {
+		t := Test{Package: pkg, Name: a.name, Status: a.status, Duration: Duration(a.duration)}
+		switch {
+		case !a.done:
+			anyUnfinished = true
+			t.Status = Fail
+			t.Reason = fmt.Sprintf("no result: the test binary %s while this test ran", exitWords(exitCode))
+			t.Output = strings.Join(append(append([]string{}, a.lines...), stray...), "\n")
+		case a.status == Fail && len(a.lines) == 0 && failedChild(byName, a.name):
+			t.Reason = "a subtest failed"
+		case a.status == Fail:
+			t.Reason = failureReason(a.lines)
+			t.Output = strings.Join(a.lines, "\n")
+		case a.status == Skip:
+			t.Reason = skipReason(a.lines)
+		}
+		if t.Status == Fail {
+			anyFailed = true
+		}
+		tests = append(tests, t)
+	}
+	// A non-zero exit nothing above explains (crash before the first test,
+	// TestMain failure, leaked resources check) is a failure of the binary.
+	if exitCode != 0 && !anyFailed && !anyUnfinished {
+		tests = append(tests, Test{
+			Package: pkg, Name: BinaryTest, Status: Fail,
+			Reason: fmt.Sprintf("the test binary %s", exitWords(exitCode)),
+			Output: strings.TrimSpace(string(output)),
+		})
+	}
+	return tests
+}
+
+func failedChild(byName map[string]*testAcc, parent string) bool {
+	for name, a := range byName {
+		if strings.HasPrefix(name, parent+"/") && (a.status == Fail || !a.done) {
+			return true
+		}
+	}
+	return false
+}
+
+func exitWords(code int) string {
+	if code < 0 {
+		return "did not exit (killed or timed out)"
+	}
+	return fmt.Sprintf("exited with status %d", code)
+}
+
+// skipReason is the last line the test logged: t.Skip's message.
+func skipReason(lines []string) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if s := strings.TrimSpace(lines[i]); s != "" && !strings.HasPrefix(lines[i], "    ") {
+			return logPrefix.ReplaceAllString(s, "")
+		}
+	}
+	return "skipped without a reason"
+}
+
+// failureReason picks the line that says what went wrong: testify's
+// "Error:" line if present, else the last top-level log line.
+func failureReason(lines []string) string {
+	for i, l := range lines {
+		s := strings.TrimSpace(l)
+		if strings.HasPrefix(s, "Error:") {
+			msg := strings.TrimSpace(strings.TrimPrefix(s, "Error:"))
+			// testify puts the detail on the following indented lines.
+			if msg == "" && i+1 < len(lines) {
+				msg = strings.TrimSpace(lines[i+1])
+			}
+			return msg
+		}
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if s := strings.TrimSpace(lines[i]); s != "" && !strings.HasPrefix(lines[i], " ") {
+			return logPrefix.ReplaceAllString(s, "")
+		}
+	}
+	return "failed without a message"
+}

@@ -1,0 +1,129 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseGoTest(t *testing.T) {
+	type want struct {
+		status Status
+		reason string // substring
+	}
+	tests := []struct {
+		file  string
+		exit  int
+		want  map[string]want
+		count int
+	}{
+		{
+			file: "verbose.txt", exit: 1, count: 11,
+			want: map[string]want{
+				"TestPass":       {Pass, ""},
+				"TestSkip":       {Skip, "kernel lacks BPF_LINK for XDP (probe: not supported)"},
+				"TestFail":       {Fail, "want 3 got 2"},
+				"TestSub":        {Fail, "a subtest failed"},
+				"TestSub/a":      {Pass, ""},
+				"TestSub/b_c":    {Fail, "boom"},
+				"TestSub/skipme": {Skip, "nope"},
+				"TestPar1":       {Pass, ""},
+				"TestPar2":       {Pass, ""},
+				"TestPanic":      {Pass, ""},
+				"TestHang":       {Pass, ""},
+			},
+		},
+		{
+			// Without -test.v only failures are listed, with their logs after.
+			file: "quiet.txt", exit: 1, count: 3,
+			want: map[string]want{
+				"TestFail":    {Fail, "want 3 got 2"},
+				"TestSub":     {Fail, "a subtest failed"},
+				"TestSub/b_c": {Fail, "boom"},
+			},
+		},
+		{
+			// -test.timeout fired in TestHang: it and the paused parallel
+			// tests have no result line.
+			file: "timeout.txt", exit: 2, count: 10,
+			want: map[string]want{
+				"TestHang": {Fail, "exited with status 2 while this test ran"},
+				"TestPar1": {Fail, "no result"},
+				"TestPass": {Pass, ""},
+			},
+		},
+		{
+			file: "panic.txt", exit: 2, count: 11,
+			want: map[string]want{
+				"TestPanic": {Fail, ""},
+				"TestPar1":  {Fail, "no result"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			out, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			require.NoError(t, err)
+			got := ParseGoTest("scenarios/x", out, tt.exit)
+			require.Len(t, got, tt.count)
+			byName := map[string]Test{}
+			for _, g := range got {
+				assert.Equal(t, "scenarios/x", g.Package)
+				byName[g.Name] = g
+			}
+			for name, w := range tt.want {
+				g, ok := byName[name]
+				require.True(t, ok, "test %s missing", name)
+				assert.Equal(t, w.status, g.Status, name)
+				assert.Contains(t, g.Reason, w.reason, name)
+				if w.status == Fail {
+					assert.NotEmpty(t, g.Reason, name)
+				}
+			}
+		})
+	}
+}
+
+func TestParseGoTestTimeoutKeepsPanic(t *testing.T) {
+	out, err := os.ReadFile(filepath.Join("testdata", "timeout.txt"))
+	require.NoError(t, err)
+	for _, g := range ParseGoTest("p", out, 2) {
+		if g.Name == "TestHang" {
+			assert.Contains(t, g.Output, "panic: test timed out after 1s")
+			return
+		}
+	}
+	t.Fatal("TestHang not parsed")
+}
+
+func TestParseGoTestBinaryLevel(t *testing.T) {
+	tests := []struct {
+		name string
+		out  string
+		exit int
+		want []Test
+	}{
+		{"crash before tests", "fatal error: unexpected signal\n", -1, []Test{{
+			Package: "p", Name: BinaryTest, Status: Fail,
+			Reason: "the test binary did not exit (killed or timed out)", Output: "fatal error: unexpected signal",
+		}}},
+		{"TestMain failure after passing", "=== RUN   TestA\n--- PASS: TestA (0.50s)\nPASS\nleaked fd 7\n", 1, []Test{
+			{Package: "p", Name: "TestA", Status: Pass, Duration: Duration(500_000_000)},
+			{Package: "p", Name: BinaryTest, Status: Fail, Reason: "the test binary exited with status 1",
+				Output: "=== RUN   TestA\n--- PASS: TestA (0.50s)\nPASS\nleaked fd 7"},
+		}},
+		{"no tests, exit 0", "testing: warning: no tests to run\nPASS\n", 0, nil},
+		{"testify error line", "=== RUN   TestT\n    x_test.go:9: \n        \tError Trace:\tx_test.go:9\n        \tError:      \tShould be true\n        \tTest:       \tTestT\n--- FAIL: TestT (0.00s)\nFAIL\n", 1, []Test{
+			{Package: "p", Name: "TestT", Status: Fail, Reason: "Should be true",
+				Output: "x_test.go:9: \n    \tError Trace:\tx_test.go:9\n    \tError:      \tShould be true\n    \tTest:       \tTestT"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, ParseGoTest("p", []byte(tt.out), tt.exit))
+		})
+	}
+}
