@@ -158,10 +158,10 @@ func (fw *Firewall) Replace(prefixes []netip.Prefix) error {
 	}
 	defer new6.Close()
 	// The outer maps keep the new tries alive after we close our fds.
-	if err := fw.objs.BlocklistV4.Update(uint32(0), new4, ebpf.UpdateExist); err != nil {
+	if err := fw.objs.BlocklistV4.Update(uint32(0), new4, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("replace: swap IPv4 blocklist: %w", err)
 	}
-	if err := fw.objs.BlocklistV6.Update(uint32(0), new6, ebpf.UpdateExist); err != nil {
+	if err := fw.objs.BlocklistV6.Update(uint32(0), new6, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("replace: swap IPv6 blocklist (IPv4 already swapped): %w", err)
 	}
 	return nil

@@ -123,9 +123,9 @@ func (fw *Firewall) ensureInner(outer *ebpf.Map, spec *ebpf.MapSpec) error {
 		return fmt.Errorf("create inner map for %s: %w", outer, err)
 	}
 	defer fresh.Close()
-	// NoExist: a concurrent loader of the same pinned set may have won.
-	err = outer.Update(uint32(0), fresh, ebpf.UpdateNoExist)
-	if err != nil && !errors.Is(err, ebpf.ErrKeyExist) {
+	// Fd arrays accept only BPF_ANY, so two loaders racing on one fresh
+	// pinned set may both install an (empty) trie; the last one wins.
+	if err := outer.Update(uint32(0), fresh, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("install inner map in %s: %w", outer, err)
 	}
 	return nil
