@@ -1,0 +1,116 @@
+package initramfs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Entry is one file of the archive.
+type Entry struct {
+	Name   string // path inside the archive, e.g. "init" or "bpflab/bin/xdp.test"
+	Source string // host file to copy (if Data is nil)
+	Data   []byte
+	Mode   uint32 // permission bits, e.g. 0o755
+}
+
+// format changes whenever the archive layout changes, invalidating caches.
+const format = "bpflab-initramfs-1"
+
+// Build writes an uncompressed cpio archive with the entries plus the
+// skeleton every guest needs (/dev/console, /proc, /sys, /tmp, ...) into
+// cacheDir, named by the hash of its contents, and returns its path. An
+// archive with the same contents is reused. Uncompressed, because under TCG
+// the guest's gunzip costs more than qemu copying a larger file.
+func Build(cacheDir string, entries []Entry) (string, error) {
+	h := sha256.New()
+	h.Write([]byte(format))
+	for i := range entries {
+		e := &entries[i]
+		if e.Data == nil {
+			data, err := os.ReadFile(e.Source)
+			if err != nil {
+				return "", fmt.Errorf("initramfs entry %s: %w", e.Name, err)
+			}
+			e.Data = data
+		}
+		sum := sha256.Sum256(e.Data)
+		fmt.Fprintf(h, "\x00%s\x00%o\x00%x", e.Name, e.Mode, sum)
+	}
+	name := "initramfs-" + hex.EncodeToString(h.Sum(nil))[:32] + ".cpio"
+	path := filepath.Join(cacheDir, name)
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return "", fmt.Errorf("initramfs cache: %w", err)
+	}
+	var buf bytes.Buffer
+	w := newCPIOWriter(&buf)
+	for _, d := range []string{"dev", "proc", "sys", "tmp", "run", "root"} {
+		w.Dir(d)
+	}
+	w.CharDev("dev/console", 0o600, 5, 1)
+	w.CharDev("dev/null", 0o666, 1, 3)
+	for _, e := range entries {
+		w.File(e.Name, e.Mode, e.Data)
+	}
+	if err := w.Close(); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(cacheDir, ".initramfs-*")
+	if err != nil {
+		return "", fmt.Errorf("initramfs cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", fmt.Errorf("initramfs cache: %w", err)
+	}
+	return path, nil
+}
+
+// ErrDynamic is returned by CheckStatic for a dynamically linked binary.
+var ErrDynamic = errors.New("dynamically linked")
+
+// CheckStatic makes sure path is a static x86-64 ELF executable: the
+// initramfs has no libc and no dynamic loader.
+func CheckStatic(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s is not an ELF executable: %w", path, err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_X86_64 {
+		return fmt.Errorf("%s is built for %v, the guests are x86-64 (set GOARCH=amd64)", path, f.Machine)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			interp := "a dynamic loader"
+			if data, err := readAll(p); err == nil {
+				interp = strings.TrimRight(string(data), "\x00")
+			}
+			return fmt.Errorf("%s is %w (interpreter %s) and the guest has no libc: build it with CGO_ENABLED=0 (e.g. CGO_ENABLED=0 go test -c, or CGO_ENABLED=0 go test -exec ...)",
+				path, ErrDynamic, interp)
+		}
+	}
+	return nil
+}
+
+func readAll(p *elf.Prog) ([]byte, error) {
+	data := make([]byte, p.Filesz)
+	_, err := p.ReadAt(data, 0)
+	return data, err
+}
