@@ -1,0 +1,120 @@
+package qemu
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/bpflab/bpflab/harness/guest"
+	"github.com/bpflab/bpflab/harness/initramfs"
+	"github.com/bpflab/bpflab/harness/vm"
+	"github.com/bpflab/bpflab/harness/vmlinux"
+)
+
+// GuestEnv names a static guest runner binary, overriding the search.
+const GuestEnv = "BPFLAB_GUEST_BINARY"
+
+// FindGuest locates the static guest runner: $BPFLAB_GUEST_BINARY, then
+// bpflab-guest next to the running executable, then in PATH.
+func FindGuest() (string, error) {
+	if p := os.Getenv(GuestEnv); p != "" {
+		return p, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "bpflab-guest")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("bpflab-guest"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("the qemu backend needs the static guest runner bpflab-guest: build it with " +
+		"`CGO_ENABLED=0 go build -o out/bpflab-guest ./cmd/bpflab-guest` next to bpflab, or set " + GuestEnv)
+}
+
+// boot is what prepare produced for one job.
+type boot struct {
+	kernel string // vmlinux (PVH) or bzImage
+	pvh    bool
+	initrd string
+}
+
+// prepare checks the inputs and builds (or reuses) the kernel and initramfs.
+// Errors name the phase: "modules" for module resolution, "prepare" else.
+func (b *Backend) prepare(job vm.Job) (*boot, error) {
+	k := job.Kernel
+	if k == nil || k.Vmlinuz == "" {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: errors.New("the qemu backend needs a kernel image (Job.Kernel.Vmlinuz)")}
+	}
+	if _, err := os.Stat(k.Vmlinuz); err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("kernel %s: %w", k.Name, err)}
+	}
+	guestBin := b.GuestBinary
+	if guestBin == "" {
+		p, err := FindGuest()
+		if err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+		}
+		guestBin = p
+	}
+	if err := initramfs.CheckStatic(guestBin); err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("guest runner: %w", err)}
+	}
+	spec := guest.Spec{Env: job.Env, ResultsPort: "/dev/ttyS1"}
+	entries := []initramfs.Entry{{Name: "init", Source: guestBin, Mode: 0o755}}
+	for i, bin := range job.Binaries {
+		if err := initramfs.CheckStatic(bin.Path); err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+		}
+		name := fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
+		entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
+		label := bin.Name
+		if label == "" {
+			label = filepath.Base(bin.Path)
+		}
+		spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/" + name, Args: bin.Args})
+	}
+	mods, err := initramfs.ResolveModules(k.ModulesDir, job.Modules)
+	if err != nil {
+		return nil, &vm.PhaseError{Phase: "modules", Err: fmt.Errorf("kernel %s: %w", k.Name, err)}
+	}
+	for i, m := range mods {
+		name := fmt.Sprintf("bpflab/modules/%02d-%s.ko", i, m.Name)
+		entries = append(entries, initramfs.Entry{Name: name, Data: m.Data, Mode: 0o644})
+		spec.Modules = append(spec.Modules, "/"+name)
+	}
+	specJSON, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+	}
+	entries = append(entries, initramfs.Entry{Name: guest.SpecPath[1:], Data: specJSON, Mode: 0o644})
+	initrd, err := initramfs.Build(filepath.Join(b.cacheDir(), "initramfs"), entries)
+	if err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+	}
+	bt := &boot{kernel: k.Vmlinuz, initrd: initrd}
+	if !b.NoPVH {
+		p, err := vmlinux.Cached(k.Vmlinuz, filepath.Join(b.cacheDir(), "vmlinux"))
+		if err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+		}
+		if p != "" {
+			bt.kernel, bt.pvh = p, true
+		}
+	}
+	return bt, nil
+}
+
+func (b *Backend) cacheDir() string {
+	if b.CacheDir != "" {
+		return b.CacheDir
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "bpflab")
+	}
+	return filepath.Join(os.TempDir(), "bpflab-cache")
+}
