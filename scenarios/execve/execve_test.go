@@ -1,0 +1,228 @@
+package execve_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bpflab/bpflab/bpf/execve"
+	"github.com/bpflab/bpflab/harness/testenv"
+)
+
+// Each noise process makes noiseExecs execve calls; noiseWorkers run at once.
+const (
+	noiseExecs   = 4
+	noiseWorkers = 2
+)
+
+func TestExecveCount(t *testing.T) {
+	testenv.Setup(t)
+	self, err := os.Executable()
+	require.NoError(t, err)
+
+	for _, forcePerf := range []bool{false, true} {
+		name := execve.TransportRingbuf
+		if forcePerf {
+			name = execve.TransportPerf
+		}
+		t.Run(name, func(t *testing.T) {
+			tr, err := execve.Load(execve.Options{ForcePerf: forcePerf})
+			var ve *ebpf.VerifierError
+			if errors.As(err, &ve) {
+				t.Fatalf("load execve tracker: %+v", ve)
+			}
+			require.NoError(t, err)
+			defer func() { assert.NoError(t, tr.Close()) }()
+			if tr.Transport() != name {
+				t.Skipf("kernel has no BPF ring buffer (feature probe chose %s); the perf subtest covers this kernel", tr.Transport())
+			}
+			require.NoError(t, tr.Attach())
+			require.True(t, tr.Attached(), "tracker loaded but not attached")
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			col := newCollector()
+			go col.run(ctx, tr)
+
+			noise := startNoise(ctx, self)
+			for _, n := range []int{1, 3, 10, 50} {
+				t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
+					checkExactly(t, tr, col, self, n)
+				})
+			}
+			noisePIDs := noise.stop(t)
+			require.NotEmpty(t, noisePIDs, "noise generator never ran")
+			for _, pid := range noisePIDs {
+				got, err := tr.Count(pid)
+				require.NoError(t, err)
+				assert.Equal(t, uint64(noiseExecs), got, "noise process %d", pid)
+			}
+			t.Logf("%s: %d concurrent noise processes, lost %d", name, len(noisePIDs), tr.Lost())
+		})
+	}
+}
+
+// checkExactly runs a child that makes n execve calls and checks the count
+// and the events for its TGID.
+func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string, n int) {
+	timeout := 20*time.Second + time.Duration(n)*time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	tgid, err := runChild(ctx, self, n)
+	require.NoError(t, err)
+
+	got, err := tr.Count(tgid)
+	require.NoError(t, err)
+	diag, _ := tr.Diag()
+	require.Equal(t, uint64(n), got, "expected %d execs for tgid %d, got %d (diag %+v)", n, tgid, got, diag)
+
+	evs, err := col.waitFor(ctx, tgid, n)
+	require.NoError(t, err, "events for tgid %d (transport %s, diag %+v, lost %d)", tgid, tr.Transport(), diag, tr.Lost())
+	// A marker exec after the child has exited; once its event is in, any
+	// late extra event of the child would have arrived too.
+	marker, err := runChild(ctx, self, 1)
+	require.NoError(t, err)
+	_, err = col.waitFor(ctx, marker, 1)
+	require.NoError(t, err, "marker event for tgid %d", marker)
+	time.Sleep(100 * time.Millisecond) // perf rings of other CPUs are read in turn
+	evs = col.events(tgid)
+	require.Len(t, evs, n, "expected %d events for tgid %d", n, tgid)
+	for i, ev := range evs {
+		assert.Equal(t, self, ev.Filename, "event %d", i)
+		assert.Equal(t, uint32(os.Getpid()), ev.PPID, "event %d: parent", i)
+		assert.Equal(t, uint32(os.Getuid()), ev.UID, "event %d", i)
+		assert.False(t, ev.FilenameFault, "event %d", i)
+		assert.False(t, ev.Execveat, "event %d", i)
+	}
+}
+
+// runChild starts the test binary in child mode making n execve calls in
+// total (the first is the start itself) and returns its TGID.
+func runChild(ctx context.Context, self string, n int) (uint32, error) {
+	cmd := exec.CommandContext(ctx, self)
+	cmd.Env = childEnv(os.Environ(), n-1, self)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		return 0, fmt.Errorf("child making %d execs did not finish in time: %w (output: %s)", n, ctx.Err(), out)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("child making %d execs: %w (output: %s)", n, err, out)
+	}
+	return uint32(cmd.Process.Pid), nil
+}
+
+// collector reads all events in one goroutine and files them by TGID.
+type collector struct {
+	mu     sync.Mutex
+	byTGID map[uint32][]execve.Event
+	err    error
+}
+
+func newCollector() *collector { return &collector{byTGID: make(map[uint32][]execve.Event)} }
+
+func (c *collector) run(ctx context.Context, tr *execve.Tracker) {
+	for {
+		ev, err := tr.ReadEvent(ctx)
+		c.mu.Lock()
+		if err != nil {
+			if ctx.Err() == nil {
+				c.err = err
+			}
+			c.mu.Unlock()
+			return
+		}
+		c.byTGID[ev.TGID] = append(c.byTGID[ev.TGID], ev)
+		c.mu.Unlock()
+	}
+}
+
+func (c *collector) events(tgid uint32) []execve.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]execve.Event(nil), c.byTGID[tgid]...)
+}
+
+// waitFor waits until at least n events of tgid arrived.
+func (c *collector) waitFor(ctx context.Context, tgid uint32, n int) ([]execve.Event, error) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c.mu.Lock()
+		evs, err := c.byTGID[tgid], c.err
+		c.mu.Unlock()
+		if err != nil {
+			return nil, fmt.Errorf("event reader stopped: %w", err)
+		}
+		if len(evs) >= n {
+			return append([]execve.Event(nil), evs...), nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waited for %d events of tgid %d, got %d: %w", n, tgid, len(evs), ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// noise keeps other processes exec'ing while the scenario runs.
+type noise struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	pids   []uint32
+	err    error
+}
+
+func startNoise(parent context.Context, self string) *noise {
+	ctx, cancel := context.WithCancel(parent)
+	nz := &noise{cancel: cancel, done: make(chan struct{})}
+	var wg sync.WaitGroup
+	for range noiseWorkers {
+		wg.Go(func() { nz.loop(ctx, self) })
+	}
+	go func() {
+		wg.Wait()
+		close(nz.done)
+	}()
+	return nz
+}
+
+func (nz *noise) loop(ctx context.Context, self string) {
+	for ctx.Err() == nil {
+		cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
+		pid, err := runChild(cctx, self, noiseExecs)
+		ccancel()
+		nz.mu.Lock()
+		if err == nil {
+			nz.pids = append(nz.pids, pid)
+		} else if ctx.Err() == nil {
+			nz.err = err
+		}
+		nz.mu.Unlock()
+	}
+}
+
+// stop ends the noise and returns the PIDs of the noise processes that
+// completed.
+func (nz *noise) stop(t *testing.T) []uint32 {
+	nz.cancel()
+	select {
+	case <-nz.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("noise generator did not stop within 30s")
+	}
+	nz.mu.Lock()
+	defer nz.mu.Unlock()
+	require.NoError(t, nz.err, "noise process")
+	return nz.pids
+}
