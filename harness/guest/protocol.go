@@ -50,7 +50,7 @@ type Binary struct {
 // Result is what one binary did.
 type Result struct {
 	Name     string        `json:"name"`
-	ExitCode int           `json:"exit_code"` // -1 if it could not start or was killed by a signal
+	ExitCode int           `json:"exit_code"` // -1 if it could not start, 128+N if killed by signal N
 	Output   []byte        `json:"output,omitempty"`
 	Duration time.Duration `json:"duration"`
 	// Err says why the binary did not run or did not exit normally.

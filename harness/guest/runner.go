@@ -85,7 +85,8 @@ func (r *runner) runOne(b Binary) Result {
 		limit = DefaultMaxOutput
 	}
 	capture := &capped{limit: limit}
-	out := io.MultiWriter(r.console, capture)
+	echo := &lastByte{w: r.console, last: '\n'}
+	out := io.MultiWriter(echo, capture)
 	fmt.Fprintf(r.console, "\n%s%s\n", MarkRun, b.Name)
 	cmd := exec.Command(b.Path, b.Args...)
 	cmd.Env = append(append(os.Environ(), "BPFLAB_GUEST=1"), r.spec.Env...)
@@ -104,13 +105,34 @@ func (r *runner) runOne(b Binary) Result {
 	case errors.As(err, &ee):
 		res.ExitCode = ee.ExitCode()
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			// As a shell reports it, so it is never mistaken for success.
+			res.ExitCode = 128 + int(ws.Signal())
 			res.Err = fmt.Sprintf("killed by signal %v", ws.Signal())
 		}
 	default:
 		res.Err = fmt.Sprintf("start %s: %v", b.Path, err)
 	}
-	fmt.Fprintf(r.console, "\n%s%s exit=%d\n", MarkEnd, b.Name, res.ExitCode)
+	if echo.last != '\n' {
+		fmt.Fprintln(r.console)
+	}
+	fmt.Fprintf(r.console, "%s%s exit=%d\n", MarkEnd, b.Name, res.ExitCode)
 	return res
+}
+
+// lastByte remembers the last byte written, so the end marker starts on
+// its own line without adding a blank line to the output. It never fails:
+// a broken console must not stop the capture or block the child.
+type lastByte struct {
+	w    io.Writer
+	last byte
+}
+
+func (l *lastByte) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		l.last = p[len(p)-1]
+	}
+	_, _ = l.w.Write(p)
+	return len(p), nil
 }
 
 // capped keeps the first limit bytes written to it and drops the rest,
