@@ -24,6 +24,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version": {"print the version", runVersion},
+		"exec":    {"run one static binary inside a kernel (go test -exec)", runExec},
 		"verify":  {"check BPF object signatures and print signer and sha256", runVerify},
 		"sign":    {"sign BPF objects with the release key (maintainers)", runSign},
 		"keygen":  {"create a signing key pair", runKeygen},

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bpflab/bpflab/harness/guest"
+	"github.com/bpflab/bpflab/harness/initramfs"
+	"github.com/bpflab/bpflab/harness/kernel"
+	"github.com/bpflab/bpflab/harness/vm"
+	"github.com/bpflab/bpflab/harness/vm/qemu"
+)
+
+// bpflab is also the guest runner: the qemu backend can boot this very
+// binary as /init (the kernel passes BPFLAB_GUEST=1 from its command line).
+func init() {
+	if os.Getpid() == 1 && os.Getenv("BPFLAB_GUEST") == "1" {
+		os.Exit(guest.Main(os.Args[1:]))
+	}
+}
+
+// exitInfra is bpflab exec's status when the VM failed (boot, panic,
+// deadline) rather than the binary: distinct from any test's own status.
+const exitInfra = 125
+
+const execUsage = `usage: bpflab exec [flags] --kernel K BINARY [ARGS...]
+
+Runs one static binary inside kernel K (a manifest name such as 6.1, or a
+path to a bzImage) and exits with the binary's exit status. Its output is
+streamed as it runs. This makes go test run a package inside a kernel:
+
+  CGO_ENABLED=0 go test -exec 'bpflab exec --kernel 6.1' ./scenarios/xdp
+
+CGO_ENABLED=0 is needed: the guest has no libc. The binary runs as root in
+/tmp of a fresh kernel with /proc, /sys, bpffs, tracefs and lo up; host
+files (e.g. testdata/) are not visible. If the VM itself fails (boot,
+kernel panic, deadline), bpflab exec says where and exits 125.
+`
+
+func runExec(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	kname := fs.String("kernel", "", "kernel: manifest name (e.g. 6.1) or path to a bzImage")
+	modulesDir := fs.String("modules-dir", "", "lib/modules/<release> of a --kernel given as a path")
+	backend := fs.String("backend", "qemu", "backend: qemu or host")
+	timeout := fs.Duration("timeout", qemu.DefaultTestTimeout, "deadline for the binary to finish")
+	modules := fs.String("modules", "veth", "comma-separated kernel modules to load first")
+	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest in this or a parent directory)")
+	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", else the user cache)")
+	keep := fs.Bool("keep", false, "keep the work dir (console log) even on success")
+	verbose := fs.Bool("v", false, "say which accelerator and boot mode are used, and phase times")
+	fs.Usage = func() {
+		fmt.Fprint(os.Stderr, execUsage, "\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{"missing BINARY (see bpflab exec -h)"}
+	}
+	bin, binArgs := fs.Arg(0), fs.Args()[1:]
+	if *kname == "" {
+		return usageError{"missing --kernel (a manifest name such as 6.1, host, or a bzImage path)"}
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return usageError{fmt.Sprintf("binary: %v", err)}
+	}
+	k, err := execKernel(ctx, *kname, *modulesDir, *manifest, *cache)
+	if err != nil {
+		return err
+	}
+	if k == nil || *backend == "host" {
+		return execHost(ctx, bin, binArgs, *timeout)
+	}
+	if *backend != "qemu" {
+		return usageError{fmt.Sprintf("unknown backend %q (want qemu or host)", *backend)}
+	}
+	if err := initramfs.CheckStatic(bin); err != nil {
+		return usageError{err.Error()}
+	}
+	b := &qemu.Backend{CacheDir: *cache}
+	if *cache == "" {
+		if d, err := kernel.DefaultCacheDir(); err == nil {
+			b.CacheDir = d
+		}
+	}
+	if self, err := os.Executable(); err == nil && initramfs.CheckStatic(self) == nil {
+		b.GuestBinary = self
+	}
+	if *verbose {
+		b.Log = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bpflab exec: "+f+"\n", a...) }
+	}
+	work, err := os.MkdirTemp("", "bpflab-exec-")
+	if err != nil {
+		return err
+	}
+	job := vm.Job{
+		Kernel:   k,
+		Binaries: []vm.Binary{{Name: filepath.Base(bin), Path: bin, Args: binArgs}},
+		WorkDir:  work,
+		Timeout:  *timeout,
+		Stream:   func(_ string, line []byte) { os.Stdout.Write(line) },
+	}
+	if *modules != "" {
+		job.Modules = strings.Split(*modules, ",")
+	}
+	run, err := b.Run(ctx, job)
+	if *verbose && run != nil {
+		fmt.Fprintf(os.Stderr, "bpflab exec: %s %s (%s): %v\n", run.Backend, run.Release, run.Accel, run.Phases)
+	}
+	if err != nil || run == nil || len(run.Results) != 1 {
+		if err == nil {
+			err = errors.New("the guest reported no result")
+		}
+		fmt.Fprintf(os.Stderr, "bpflab exec: kernel %s: %v\nbpflab exec: console log kept in %s\n", k.Name, err, work)
+		return exitError{exitInfra}
+	}
+	if !*keep {
+		os.RemoveAll(work)
+	}
+	if code := run.Results[0].ExitCode; code != 0 {
+		if code < 0 {
+			code = exitInfra
+		}
+		return exitError{code}
+	}
+	return nil
+}
+
+// execKernel turns --kernel into a vm.Kernel; nil means the host kernel.
+func execKernel(ctx context.Context, name, modulesDir, manifest, cache string) (*vm.Kernel, error) {
+	if strings.Contains(name, "/") {
+		if _, err := os.Stat(name); err != nil {
+			return nil, usageError{fmt.Sprintf("--kernel %s: %v", name, err)}
+		}
+		return &vm.Kernel{Name: filepath.Base(name), Vmlinuz: name, ModulesDir: modulesDir}, nil
+	}
+	if manifest == "" {
+		found, err := findUp(filepath.Join("kernels", "manifest"))
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("--kernel %s: %v (pass --manifest PATH)", name, err)}
+		}
+		manifest = found
+	}
+	m, err := kernel.LoadManifest(manifest)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	lock, err := kernel.LoadLock(filepath.Join(filepath.Dir(manifest), "lock.json"))
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	store, err := kernel.NewStore(kernel.Options{CacheDir: cache, Manifest: m, Lock: lock, Log: os.Stderr})
+	if err != nil {
+		return nil, err
+	}
+	img, err := store.Ensure(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return img.Kernel, nil
+}
+
+// findUp looks for rel in the working directory and its parents (go test
+// -exec runs in the package's directory, below the repository root).
+func findUp(rel string) (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, rel)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no %s in the working directory or its parents", rel)
+		}
+		dir = parent
+	}
+}
+
+// execHost runs the binary on the host kernel.
+func execHost(ctx context.Context, bin string, args []string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		fmt.Fprintf(os.Stderr, "bpflab exec: %s did not finish within %v\n", bin, timeout)
+		return exitError{exitInfra}
+	case errors.As(err, &ee) && ee.ExitCode() >= 0:
+		return exitError{ee.ExitCode()}
+	default:
+		return err
+	}
+}
