@@ -3,8 +3,9 @@
 package bpf_test
 
 import (
-	"bufio"
 	"bytes"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,9 +30,11 @@ func TestCommittedObjectsMatchSources(t *testing.T) {
 	}
 	cc := findClang(t)
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	for _, pkg := range []string{"execve", "firewall"} {
-		t.Run(pkg, func(t *testing.T) {
-			args := generateArgs(t, filepath.Join(pkg, "gen.go"))
+	gens := findGenerators(t)
+	require.NotEmpty(t, gens, "no bpf2go go:generate lines under bpf/")
+	for _, g := range gens {
+		pkg, args := g.dir, g.args
+		t.Run(pkg+"/"+g.ident, func(t *testing.T) {
 			out := t.TempDir()
 			// go tool bpf2go -output-dir OUT -cc CC <rest>
 			cmdArgs := []string{"tool", "bpf2go", "-output-dir", out}
@@ -45,11 +48,11 @@ func TestCommittedObjectsMatchSources(t *testing.T) {
 			}
 			cmd := exec.Command(goBin, cmdArgs...)
 			cmd.Dir = pkg
-			cmd.Env = append(os.Environ(), "GOPACKAGE="+pkg, "GOFILE=gen.go")
+			cmd.Env = append(os.Environ(), "GOPACKAGE="+g.pkg, "GOFILE="+g.file)
 			outb, err := cmd.CombinedOutput()
 			require.NoError(t, err, "go %s:\n%s", strings.Join(cmdArgs, " "), outb)
 
-			built, err := filepath.Glob(filepath.Join(out, "*_bpfel.*"))
+			built, err := filepath.Glob(filepath.Join(out, "*"))
 			require.NoError(t, err)
 			require.NotEmpty(t, built, "bpf2go wrote nothing to %s", out)
 			for _, f := range built {
@@ -81,43 +84,85 @@ func findClang(t *testing.T) string {
 	return ""
 }
 
-// generateArgs returns the arguments after "go tool bpf2go" in file's
-// go:generate line, honouring double quotes.
-func generateArgs(t *testing.T, file string) []string {
-	f, err := os.Open(file)
+// generator is one bpf2go go:generate line.
+type generator struct {
+	dir, file, pkg string   // package directory, file holding the line, package name
+	ident          string   // bpf2go identifier (first positional argument)
+	args           []string // arguments after "go tool bpf2go"
+}
+
+const generatePrefix = "//go:generate go tool bpf2go "
+
+// findGenerators collects the bpf2go lines of every package under bpf/.
+func findGenerators(t *testing.T) []generator {
+	files, err := filepath.Glob("*/*.go")
 	require.NoError(t, err)
-	defer f.Close()
-	const prefix = "//go:generate go tool bpf2go "
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), prefix)
-		if !ok {
+	var gens []generator
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
 			continue
 		}
-		var args []string
-		var cur strings.Builder
-		inQuote, has := false, false
-		for _, r := range line {
-			switch {
-			case r == '"':
-				inQuote, has = !inQuote, true
-			case r == ' ' && !inQuote:
-				if has {
-					args = append(args, cur.String())
-					cur.Reset()
-					has = false
-				}
-			default:
-				cur.WriteRune(r)
-				has = true
+		data, err := os.ReadFile(file)
+		require.NoError(t, err)
+		if !bytes.Contains(data, []byte(generatePrefix)) {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), file, data, parser.PackageClauseOnly)
+		require.NoError(t, err)
+		for _, line := range strings.Split(string(data), "\n") {
+			rest, ok := strings.CutPrefix(line, generatePrefix)
+			if !ok {
+				continue
 			}
+			args := splitArgs(rest)
+			gens = append(gens, generator{
+				dir: filepath.Dir(file), file: filepath.Base(file), pkg: f.Name.Name,
+				ident: firstPositional(args), args: args,
+			})
 		}
-		if has {
-			args = append(args, cur.String())
-		}
-		return args
 	}
-	require.NoError(t, sc.Err())
-	t.Fatalf("%s has no %q line", file, prefix)
-	return nil
+	return gens
+}
+
+// splitArgs splits a go:generate line like the go command does for the
+// simple cases used here: spaces separate, double quotes group.
+func splitArgs(line string) []string {
+	var args []string
+	var cur strings.Builder
+	inQuote, has := false, false
+	for _, r := range line {
+		switch {
+		case r == '"':
+			inQuote, has = !inQuote, true
+		case r == ' ' && !inQuote:
+			if has {
+				args = append(args, cur.String())
+				cur.Reset()
+				has = false
+			}
+		default:
+			cur.WriteRune(r)
+			has = true
+		}
+	}
+	if has {
+		args = append(args, cur.String())
+	}
+	return args
+}
+
+// firstPositional returns the bpf2go identifier: the first argument that
+// is neither a flag nor a flag's value.
+func firstPositional(args []string) string {
+	boolFlags := map[string]bool{"-verbose": true, "-no-strip": true, "-no-global-types": true}
+	for i := 0; i < len(args); i++ {
+		if strings.HasPrefix(args[i], "-") {
+			if !strings.Contains(args[i], "=") && !boolFlags[args[i]] {
+				i++
+			}
+			continue
+		}
+		return args[i]
+	}
+	return "?"
 }
