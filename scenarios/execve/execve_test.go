@@ -54,9 +54,9 @@ func TestExecveCount(t *testing.T) {
 			go col.run(ctx, tr)
 
 			noise := startNoise(ctx, self)
-			for _, n := range []int{1, 3, 10, 50} {
-				t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
-					checkExactly(t, tr, col, self, n)
+			for _, c := range cases(self) {
+				t.Run(c.name, func(t *testing.T) {
+					checkExactly(t, tr, col, self, c)
 				})
 			}
 			noisePIDs := noise.stop(t)
@@ -71,46 +71,77 @@ func TestExecveCount(t *testing.T) {
 	}
 }
 
-// checkExactly runs a child that makes n execve calls and checks the count
-// and the events for its TGID.
-func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string, n int) {
-	timeout := 20*time.Second + time.Duration(n)*time.Second
+// scenario is one child run and what the tracker must report for it.
+type scenario struct {
+	name     string
+	mode     string
+	n        int            // exec calls the child makes in total
+	files    map[string]int // expected events per filename
+	execveat int            // expected events flagged execveat
+}
+
+func cases(self string) []scenario {
+	var cs []scenario
+	for _, n := range []int{1, 3, 10, 50} {
+		cs = append(cs, scenario{name: fmt.Sprintf("execve/N=%d", n), mode: modeExecve, n: n,
+			files: map[string]int{self: n}})
+	}
+	// Started with execve (fork+exec), then 4 execveat calls.
+	cs = append(cs, scenario{name: "execveat/N=5", mode: modeExecveat, n: 5,
+		files: map[string]int{self: 5}, execveat: 4})
+	// Started with execve, then raceThreads threads fail execve at once.
+	cs = append(cs, scenario{name: fmt.Sprintf("race/N=%d", 1+raceThreads*raceCalls), mode: modeRace,
+		n: 1 + raceThreads*raceCalls, files: map[string]int{self: 1, raceMissing: raceThreads * raceCalls}})
+	return cs
+}
+
+// checkExactly runs a child and checks the count and the events for its
+// TGID.
+func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string, c scenario) {
+	timeout := 20*time.Second + time.Duration(c.n)*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
-	tgid, err := runChild(ctx, self, n)
+	tgid, err := runChild(ctx, self, c.mode, c.n)
 	require.NoError(t, err)
 
 	got, err := tr.Count(tgid)
 	require.NoError(t, err)
 	diag, _ := tr.Diag()
-	require.Equal(t, uint64(n), got, "expected %d execs for tgid %d, got %d (diag %+v)", n, tgid, got, diag)
+	require.Equal(t, uint64(c.n), got, "expected %d execs for tgid %d, got %d (diag %+v)", c.n, tgid, got, diag)
 
-	evs, err := col.waitFor(ctx, tgid, n)
+	_, err = col.waitFor(ctx, tgid, c.n)
 	require.NoError(t, err, "events for tgid %d (transport %s, diag %+v, lost %d)", tgid, tr.Transport(), diag, tr.Lost())
 	// A marker exec after the child has exited; once its event is in, any
 	// late extra event of the child would have arrived too.
-	marker, err := runChild(ctx, self, 1)
+	marker, err := runChild(ctx, self, modeExecve, 1)
 	require.NoError(t, err)
 	_, err = col.waitFor(ctx, marker, 1)
 	require.NoError(t, err, "marker event for tgid %d", marker)
 	time.Sleep(100 * time.Millisecond) // perf rings of other CPUs are read in turn
-	evs = col.events(tgid)
-	require.Len(t, evs, n, "expected %d events for tgid %d", n, tgid)
+	evs := col.events(tgid)
+	require.Len(t, evs, c.n, "expected %d events for tgid %d", c.n, tgid)
+
+	files := map[string]int{}
+	execveat := 0
 	for i, ev := range evs {
-		assert.Equal(t, self, ev.Filename, "event %d", i)
+		files[ev.Filename]++
+		if ev.Execveat {
+			execveat++
+		}
 		assert.Equal(t, uint32(os.Getpid()), ev.PPID, "event %d: parent", i)
 		assert.Equal(t, uint32(os.Getuid()), ev.UID, "event %d", i)
 		assert.False(t, ev.FilenameFault, "event %d", i)
-		assert.False(t, ev.Execveat, "event %d", i)
 	}
+	assert.Equal(t, c.files, files, "events by filename")
+	assert.Equal(t, c.execveat, execveat, "events from execveat")
 }
 
-// runChild starts the test binary in child mode making n execve calls in
-// total (the first is the start itself) and returns its TGID.
-func runChild(ctx context.Context, self string, n int) (uint32, error) {
+// runChild starts the test binary in child mode making n exec calls in
+// total (the first, execve, is the start itself) and returns its TGID.
+func runChild(ctx context.Context, self, mode string, n int) (uint32, error) {
 	cmd := exec.CommandContext(ctx, self)
-	cmd.Env = childEnv(os.Environ(), n-1, self)
+	cmd.Env = childEnv(os.Environ(), mode, n-1, self)
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		return 0, fmt.Errorf("child making %d execs did not finish in time: %w (output: %s)", n, ctx.Err(), out)
@@ -200,7 +231,7 @@ func startNoise(parent context.Context, self string) *noise {
 func (nz *noise) loop(ctx context.Context, self string) {
 	for ctx.Err() == nil {
 		cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
-		pid, err := runChild(cctx, self, noiseExecs)
+		pid, err := runChild(cctx, self, modeExecve, noiseExecs)
 		ccancel()
 		nz.mu.Lock()
 		if err == nil {

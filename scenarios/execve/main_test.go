@@ -3,52 +3,136 @@ package execve_test
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Child mode: the test binary re-executes itself. envRemaining says how
-// many more execve calls this process still has to make; envSelf is the
-// path to exec, so every event carries the same filename.
+// many more exec calls this process still has to make; envSelf is the path
+// to exec, so every event carries the same filename; envMode picks how.
 const (
 	envRemaining = "BPFLAB_EXECVE_REMAINING"
 	envSelf      = "BPFLAB_EXECVE_SELF"
+	envMode      = "BPFLAB_EXECVE_MODE"
+)
+
+// Child modes.
+const (
+	modeExecve   = "execve"   // re-exec with execve(2)
+	modeExecveat = "execveat" // re-exec with execveat(AT_FDCWD, ...)
+	modeRace     = "race"     // many threads call execve on a missing file at once
+)
+
+// Race mode: raceThreads threads each make raceCalls failing execve calls.
+const (
+	raceThreads = 4
+	raceCalls   = 25
+	raceMissing = "/nonexistent/bpflab-execve-race"
 )
 
 func TestMain(m *testing.M) {
 	if rem, ok := os.LookupEnv(envRemaining); ok {
-		os.Exit(child(rem))
+		os.Exit(child(os.Getenv(envMode), rem))
 	}
 	os.Exit(m.Run())
 }
 
-// child execs itself rem more times (same PID each time), then exits 0.
-func child(rem string) int {
+func child(mode, rem string) int {
 	n, err := strconv.Atoi(rem)
 	if err != nil || n < 0 {
 		fmt.Fprintf(os.Stderr, "execve child: bad %s=%q\n", envRemaining, rem)
 		return 2
 	}
+	if mode == modeRace {
+		return race()
+	}
 	if n == 0 {
 		return 0
 	}
 	self := os.Getenv(envSelf)
-	env := childEnv(os.Environ(), n-1, self)
-	err = syscall.Exec(self, []string{self}, env)
-	fmt.Fprintf(os.Stderr, "execve child: exec %s with %d left: %v\n", self, n, err)
+	env := childEnv(os.Environ(), mode, n-1, self)
+	if mode == modeExecveat {
+		err = execveat(self, []string{self}, env)
+	} else {
+		err = syscall.Exec(self, []string{self}, env)
+	}
+	fmt.Fprintf(os.Stderr, "execve child: %s %s with %d left: %v\n", mode, self, n, err)
 	return 3
 }
 
+// race makes raceThreads*raceCalls execve calls from several threads at
+// once. They fail (ENOENT) and the process lives on, so concurrent first
+// calls race on inserting this TGID into the count map.
+func race() int {
+	argv, _ := syscall.SlicePtrFromStrings([]string{raceMissing})
+	envv, _ := syscall.SlicePtrFromStrings(nil)
+	path, _ := syscall.BytePtrFromString(raceMissing)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var unexpected []error
+	for range raceThreads {
+		wg.Go(func() {
+			runtime.LockOSThread()
+			<-start
+			for range raceCalls {
+				// Raw syscall: syscall.Exec serialises callers on a lock.
+				_, _, e := unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(path)),
+					uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+				if e != unix.ENOENT {
+					mu.Lock()
+					unexpected = append(unexpected, e)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if len(unexpected) > 0 {
+		fmt.Fprintf(os.Stderr, "execve child: race: execve %s returned %v, want ENOENT\n", raceMissing, unexpected)
+		return 4
+	}
+	return 0
+}
+
+// execveat is execve(2) through execveat(AT_FDCWD, path, ...); Go has no
+// wrapper for it.
+func execveat(path string, args, env []string) error {
+	p, err := syscall.BytePtrFromString(path)
+	if err != nil {
+		return err
+	}
+	argv, err := syscall.SlicePtrFromStrings(args)
+	if err != nil {
+		return err
+	}
+	envv, err := syscall.SlicePtrFromStrings(env)
+	if err != nil {
+		return err
+	}
+	dirfd := unix.AT_FDCWD // a variable: the negative constant does not convert to uintptr
+	_, _, e := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)),
+		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), 0, 0)
+	return e
+}
+
 // childEnv returns base with the child-mode variables set.
-func childEnv(base []string, remaining int, self string) []string {
-	out := make([]string, 0, len(base)+2)
+func childEnv(base []string, mode string, remaining int, self string) []string {
+	out := make([]string, 0, len(base)+3)
 	for _, kv := range base {
-		if strings.HasPrefix(kv, envRemaining+"=") || strings.HasPrefix(kv, envSelf+"=") {
+		if strings.HasPrefix(kv, envRemaining+"=") || strings.HasPrefix(kv, envSelf+"=") ||
+			strings.HasPrefix(kv, envMode+"=") {
 			continue
 		}
 		out = append(out, kv)
 	}
-	return append(out, envRemaining+"="+strconv.Itoa(remaining), envSelf+"="+self)
+	return append(out, envMode+"="+mode, envRemaining+"="+strconv.Itoa(remaining), envSelf+"="+self)
 }
