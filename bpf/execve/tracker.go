@@ -30,6 +30,8 @@ type Options struct {
 	EventTGID uint32
 	// PerfBufferPages is the per-CPU perf buffer size in pages (default 16).
 	PerfBufferPages int
+	// Signing selects the object and the keys it must be signed by.
+	Signing Signing
 }
 
 // Tracker is a loaded execve tracker.
@@ -45,7 +47,7 @@ type Tracker struct {
 // Load loads the programs and maps into the kernel without attaching them.
 // Verifier errors carry the full log; print them with %+v.
 func Load(opts Options) (*Tracker, error) {
-	spec, err := loadExecve()
+	spec, err := opts.Signing.loadSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load execve spec: %w", err)
 	}

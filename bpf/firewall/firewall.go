@@ -14,6 +14,8 @@ type Options struct {
 	// PinDir, when set, is a bpffs directory where the maps are pinned by
 	// name. Maps already pinned there are reused: that is the live set.
 	PinDir string
+	// Signing selects the object and the keys it must be signed by.
+	Signing Signing
 }
 
 // Mode selects how the program is attached to an interface.
@@ -67,7 +69,7 @@ type Firewall struct {
 // Close the Firewall. Verifier errors carry the full log; print them with
 // %+v.
 func Load(opts Options) (*Firewall, error) {
-	spec, err := loadFirewall()
+	spec, err := opts.Signing.loadSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load firewall spec: %w", err)
 	}
