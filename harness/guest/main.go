@@ -53,7 +53,7 @@ func runProcess(specPath, results string) int {
 	}
 	r, closePort := newRunner(spec, os.Stdout, logf)
 	defer closePort()
-	if err := mountAll(logf); err != nil {
+	if err := mountAll(logf, false); err != nil {
 		r.fail("mount", err)
 		r.finish()
 		return 1
@@ -87,7 +87,7 @@ func runPID1(specPath, results string) {
 		poweroff(console)
 	}()
 	// /proc and /dev must exist before the spec's ports can be opened.
-	if err := mountAll(logf); err != nil {
+	if err := mountAll(logf, true); err != nil {
 		spec := &Spec{ResultsPort: "/dev/ttyS1"}
 		r, closePort = newRunner(spec, console, logf)
 		r.fail("mount", err)

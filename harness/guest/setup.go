@@ -15,28 +15,30 @@ import (
 type mount struct {
 	dir, fstype string
 	required    bool // a failure stops the run (else it is only logged)
+	pid1Only    bool // a running system has its own; never shadow it
 }
 
 // mounts are done in order: /proc first, because cilium/ebpf reads
 // /proc/self/mountinfo while loading programs.
 var mounts = []mount{
-	{"/proc", "proc", true},
-	{"/sys", "sysfs", true},
-	{"/dev", "devtmpfs", true},
-	{"/tmp", "tmpfs", true},
-	{"/run", "tmpfs", false},
-	{"/sys/fs/bpf", "bpf", true},
-	{"/sys/kernel/tracing", "tracefs", true},
-	{"/sys/kernel/debug", "debugfs", false},
-	{"/sys/fs/cgroup", "cgroup2", false},
+	{"/proc", "proc", true, true},
+	{"/sys", "sysfs", true, true},
+	{"/dev", "devtmpfs", true, true},
+	{"/tmp", "tmpfs", true, true},
+	{"/run", "tmpfs", false, true},
+	{"/sys/fs/bpf", "bpf", true, false},
+	{"/sys/kernel/tracing", "tracefs", true, false},
+	{"/sys/kernel/debug", "debugfs", false, true},
+	{"/sys/fs/cgroup", "cgroup2", false, true},
 }
 
 // mountAll mounts what is not mounted yet. As PID 1 nothing is; inside a
-// full guest (virtme-ng) most are, and those are left alone.
-func mountAll(logf func(string, ...any)) error {
+// running system (virtme-ng) only bpffs and tracefs are added if missing,
+// so that e.g. an empty tmpfs never hides the system's /run.
+func mountAll(logf func(string, ...any), pid1 bool) error {
 	have := mountedDirs()
 	for _, m := range mounts {
-		if have[m.dir] {
+		if have[m.dir] || (m.pid1Only && !pid1) {
 			continue
 		}
 		err := os.MkdirAll(m.dir, 0o755)
