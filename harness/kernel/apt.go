@@ -62,6 +62,10 @@ func (a *aptSuite) opts() []string {
 		"-o", "Dir::Etc::SourceParts=/dev/null",
 		"-o", "Dir::State::Lists=" + filepath.Join(a.dir, "lists"),
 		"-o", "Dir::Cache=" + filepath.Join(a.dir, "cache"),
+		// Keep apt's binary cache (container images often disable it):
+		// with it a query takes ~50 ms instead of ~3 s of list parsing.
+		"-o", "Dir::Cache::pkgcache=pkgcache.bin",
+		"-o", "Dir::Cache::srcpkgcache=srcpkgcache.bin",
 		"-o", "Acquire::Languages=none",
 		"-o", "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false",
 		"-o", "Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false",
@@ -70,15 +74,18 @@ func (a *aptSuite) opts() []string {
 	}
 }
 
-// fresh reports whether the lists were fetched within maxAge.
+// fresh reports whether this config's lists were updated within maxAge.
+// It reads a stamp of our own: apt dates list files by the server's
+// Last-Modified, which says nothing about when we last asked.
 func (a *aptSuite) fresh(maxAge time.Duration) bool {
+	st, err := os.Stat(filepath.Join(a.dir, "updated"))
+	return err == nil && time.Since(st.ModTime()) < maxAge
+}
+
+// hasLists reports whether any package lists exist.
+func (a *aptSuite) hasLists() bool {
 	matches, _ := filepath.Glob(filepath.Join(a.dir, "lists", "*_Packages*"))
-	for _, m := range matches {
-		if st, err := os.Stat(m); err == nil && time.Since(st.ModTime()) < maxAge {
-			return true
-		}
-	}
-	return false
+	return len(matches) > 0
 }
 
 func (a *aptSuite) update(ctx context.Context) error {
@@ -87,12 +94,11 @@ func (a *aptSuite) update(ctx context.Context) error {
 		return fmt.Errorf("update package lists for %s: %w", a.suite, err)
 	}
 	// apt-get update succeeds even when a source failed; catch that here.
-	matches, _ := filepath.Glob(filepath.Join(a.dir, "lists", "*_Packages*"))
-	if len(matches) == 0 {
+	if !a.hasLists() {
 		return fmt.Errorf("update package lists for %s: no Packages index fetched (is the suite name right? see %s)",
 			a.suite, a.sourcesList())
 	}
-	return nil
+	return os.WriteFile(filepath.Join(a.dir, "updated"), nil, 0o644)
 }
 
 // madisonRow is one line of `apt-cache madison`.

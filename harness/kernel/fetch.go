@@ -144,7 +144,7 @@ func (s *Store) download(ctx context.Context, e Entry, p Package) error {
 		return err
 	}
 	defer unlock()
-	if !a.fresh(100 * 365 * 24 * time.Hour) { // any lists at all
+	if !a.hasLists() {
 		if err := s.updateLists(ctx, a); err != nil {
 			return err
 		}
@@ -162,7 +162,8 @@ func (s *Store) download(ctx context.Context, e Entry, p Package) error {
 	prog := newProgress(s.log, fmt.Sprintf("%s: fetching %s", e.Name, p.Filename), p.Size, tmp)
 	err = a.download(ctx, tmp, p)
 	if err != nil && notFound(err) && !s.wasRefreshed(a.suite) {
-		// Old lists may simply predate the pinned version.
+		// Old lists may predate the pinned version, or name a file the
+		// mirror has dropped (404): ask the archive again before giving up.
 		if err = s.updateLists(ctx, a); err == nil {
 			err = a.download(ctx, tmp, p)
 		}
@@ -195,7 +196,7 @@ func notFound(err error) bool {
 	if !errors.As(err, &ce) {
 		return false
 	}
-	for _, s := range []string{"was not found", "Unable to locate package", "Can't select", "Can't find a source"} {
+	for _, s := range []string{"was not found", "Unable to locate package", "Can't select", "Can't find a source", "404"} {
 		if strings.Contains(ce.Stderr, s) {
 			return true
 		}

@@ -64,7 +64,7 @@ func (s *Store) Update(ctx context.Context, names []string) ([]string, error) {
 		if e.Kind != KindDebian {
 			continue
 		}
-		k, err := s.Resolve(ctx, e.Suite)
+		k, err := s.ResolveFresh(ctx, e.Suite)
 		if err != nil {
 			return nil, fmt.Errorf("kernel %s: %w", n, err)
 		}

@@ -13,8 +13,18 @@ const metaPackage = "linux-image-amd64"
 // Resolve finds the newest kernel of a Debian suite: the highest
 // linux-image-amd64 in SUITE/main or SUITE-security/main, the image package
 // its Depends names, and that image's unsigned .deb(s). Package lists are
-// refreshed first unless they are recent.
+// refreshed first unless they are recent (see ResolveFresh).
 func (s *Store) Resolve(ctx context.Context, suite string) (LockedKernel, error) {
+	return s.resolve(ctx, suite, false)
+}
+
+// ResolveFresh is Resolve with package lists fetched now, whatever their
+// age; `bpflab kernels update` uses it.
+func (s *Store) ResolveFresh(ctx context.Context, suite string) (LockedKernel, error) {
+	return s.resolve(ctx, suite, true)
+}
+
+func (s *Store) resolve(ctx context.Context, suite string, force bool) (LockedKernel, error) {
 	a, err := s.aptFor(suite)
 	if err != nil {
 		return LockedKernel{}, err
@@ -24,7 +34,7 @@ func (s *Store) Resolve(ctx context.Context, suite string) (LockedKernel, error)
 		return LockedKernel{}, err
 	}
 	defer unlock()
-	if !s.wasRefreshed(suite) || !a.fresh(listsMaxAge) {
+	if (force && !s.wasRefreshed(suite)) || !a.fresh(listsMaxAge) {
 		if err := s.updateLists(ctx, a); err != nil {
 			return LockedKernel{}, err
 		}
@@ -48,6 +58,7 @@ func (s *Store) Resolve(ctx context.Context, suite string) (LockedKernel, error)
 	k := LockedKernel{Suite: suite, Release: release, Version: best.Version}
 	// Older suites ship one unsigned image package; newer ones split the
 	// image and the modules into two.
+	var tried []string
 	for _, names := range [][]string{
 		{"linux-image-" + release + "-unsigned"},
 		{"linux-binary-unsigned-" + release, "linux-modules-" + release},
@@ -57,9 +68,10 @@ func (s *Store) Resolve(ctx context.Context, suite string) (LockedKernel, error)
 			k.Packages = pkgs
 			return k, nil
 		}
-		s.logf("%s: %v; trying the next package layout", suite, err)
+		tried = append(tried, err.Error())
 	}
-	return LockedKernel{}, fmt.Errorf("resolve %s: no unsigned image package for %s %s", suite, release, best.Version)
+	return LockedKernel{}, fmt.Errorf("resolve %s: no unsigned image package for %s %s (%s)",
+		suite, release, best.Version, strings.Join(tried, "; "))
 }
 
 func (s *Store) lookupPackages(ctx context.Context, a *aptSuite, names []string, version string) ([]Package, error) {
