@@ -1,6 +1,7 @@
 package netlab
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -8,13 +9,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// injector writes frames out of peer0. Every write happens on a thread
-// pinned to one CPU: veth hands a frame to the receiving CPU's backlog of
-// the sender (generic path) or to its single rx ring (native XDP path), so
-// one CPU and one queue keep frames in order.
+// injector writes frames out of peer0 from one OS thread pinned to one CPU.
+// veth hands a frame either to the sending CPU's backlog (generic path) or
+// to the receiver's single rx ring (native XDP path), so one CPU and one
+// queue keep all frames, from all callers, in the order Inject was called.
 type injector struct {
-	f   *os.File
-	cpu int
+	f    *os.File
+	cpu  int
+	reqs chan injectReq
+	done chan struct{}
+}
+
+type injectReq struct {
+	frames [][]byte
+	errc   chan error
 }
 
 func newInjector(ns *Namespace, ifindex int) (*injector, error) {
@@ -22,60 +30,83 @@ func newInjector(ns *Namespace, ifindex int) (*injector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open injection socket on %s: %w", PeerLink, err)
 	}
+	cpu, err := firstCPU()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	in := &injector{f: f, cpu: cpu, reqs: make(chan injectReq), done: make(chan struct{})}
+	ready := make(chan error, 1)
+	go in.loop(ready)
+	if err := <-ready; err != nil {
+		f.Close()
+		return nil, err
+	}
+	return in, nil
+}
+
+func firstCPU() (int, error) {
 	var set unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("read CPU affinity: %w", err)
+		return 0, fmt.Errorf("read CPU affinity: %w", err)
 	}
-	cpu := -1
-	for i := range 1024 {
+	for i := range len(set) * 64 {
 		if set.IsSet(i) {
-			cpu = i
-			break
+			return i, nil
 		}
 	}
-	if cpu < 0 {
-		f.Close()
-		return nil, fmt.Errorf("no CPU in this process's affinity mask")
+	return 0, errors.New("no CPU in this process's affinity mask")
+}
+
+func (in *injector) loop(ready chan<- error) {
+	defer close(in.done)
+	// The pinned thread is never unlocked: it exits with this goroutine
+	// instead of carrying a narrowed affinity mask back to the scheduler.
+	runtime.LockOSThread()
+	var set unix.CPUSet
+	set.Set(in.cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		ready <- fmt.Errorf("inject: pin sender thread to CPU %d: %w", in.cpu, err)
+		return
 	}
-	return &injector{f: f, cpu: cpu}, nil
+	ready <- nil
+	for req := range in.reqs {
+		req.errc <- in.write(req.frames)
+	}
+}
+
+func (in *injector) write(frames [][]byte) error {
+	for i, fr := range frames {
+		n, err := in.f.Write(fr)
+		if err != nil {
+			return fmt.Errorf("inject frame %d of %d (%d bytes) on %s: %w", i+1, len(frames), len(fr), PeerLink, err)
+		}
+		if n != len(fr) {
+			return fmt.Errorf("inject frame %d of %d on %s: wrote %d of %d bytes", i+1, len(frames), PeerLink, n, len(fr))
+		}
+	}
+	return nil
 }
 
 func (in *injector) send(frames [][]byte) error {
 	if in == nil || in.f == nil {
-		return fmt.Errorf("inject: topology is closed")
+		return errors.New("inject: topology is closed")
 	}
-	ch := make(chan error, 1)
-	go func() {
-		// The pinned thread is never unlocked: it exits with this goroutine
-		// instead of carrying a narrowed affinity mask back to the scheduler.
-		runtime.LockOSThread()
-		var set unix.CPUSet
-		set.Set(in.cpu)
-		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			ch <- fmt.Errorf("inject: pin thread to CPU %d: %w", in.cpu, err)
-			return
-		}
-		for i, fr := range frames {
-			n, err := in.f.Write(fr)
-			if err != nil {
-				ch <- fmt.Errorf("inject frame %d of %d (%d bytes) on %s: %w", i+1, len(frames), len(fr), PeerLink, err)
-				return
-			}
-			if n != len(fr) {
-				ch <- fmt.Errorf("inject frame %d of %d on %s: wrote %d of %d bytes", i+1, len(frames), PeerLink, n, len(fr))
-				return
-			}
-		}
-		ch <- nil
-	}()
-	return <-ch
+	errc := make(chan error, 1)
+	select {
+	case in.reqs <- injectReq{frames: frames, errc: errc}:
+	case <-in.done:
+		return errors.New("inject: sender thread stopped")
+	}
+	return <-errc
 }
 
 func (in *injector) close() error {
 	if in.f == nil {
 		return nil
 	}
+	close(in.reqs)
+	<-in.done
 	err := in.f.Close()
 	in.f = nil
 	if err != nil {

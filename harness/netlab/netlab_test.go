@@ -155,9 +155,10 @@ func dropOddMarkers(t *testing.T) *ebpf.Program {
 // an XDP_DROP is never seen by the capture, in native and generic mode.
 func TestTapRunsAfterXDP(t *testing.T) {
 	for _, mode := range []struct {
-		name  string
-		flags link.XDPAttachFlags
-	}{{"native", link.XDPDriverMode}, {"generic", link.XDPGenericMode}} {
+		name     string
+		flags    link.XDPAttachFlags
+		attached uint32
+	}{{"native", link.XDPDriverMode, 1}, {"generic", link.XDPGenericMode, 2}} {
 		t.Run(mode.name, func(t *testing.T) {
 			topo, c, b := setup(t)
 			prog := dropOddMarkers(t)
@@ -169,6 +170,12 @@ func TestTapRunsAfterXDP(t *testing.T) {
 				return err
 			})
 			require.NoError(t, err)
+			st, err := topo.DUTXDP()
+			require.NoError(t, err)
+			info, err := prog.Info()
+			require.NoError(t, err)
+			id, _ := info.ID()
+			assert.Equal(t, netlab.XDPState{Attached: true, ProgID: uint32(id), Mode: mode.attached}, st)
 
 			var odd, even []packet.Frame
 			var raw [][]byte

@@ -1,7 +1,6 @@
 package xdp_test
 
 import (
-	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/bpflab/bpflab/harness/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 )
 
@@ -52,36 +50,17 @@ func newLab(t *testing.T, mode firewall.Mode, opts firewall.Options) *lab {
 func requireAttachMode(t *testing.T, topo *netlab.Topology, fw *firewall.Firewall, mode firewall.Mode) {
 	t.Helper()
 	want := map[firewall.Mode]uint32{firewall.ModeNative: nl.XDP_ATTACHED_DRV, firewall.ModeGeneric: nl.XDP_ATTACHED_SKB}[mode]
-	id := xdpProgID(t, topo)
+	st, err := topo.DUTXDP()
+	require.NoError(t, err)
 	info, err := fw.Program().Info()
 	require.NoError(t, err)
 	progID, ok := info.ID()
 	require.True(t, ok, "kernel reports program IDs")
-	assert.EqualValues(t, progID, id.progID, "dut0 runs the firewall program")
+	require.True(t, st.Attached, "an XDP program is attached to dut0")
+	assert.EqualValues(t, progID, st.ProgID, "dut0 runs the firewall program")
 	if want != 0 {
-		assert.EqualValues(t, want, id.mode, "attach mode reported by netlink for %s", mode)
+		assert.EqualValues(t, want, st.Mode, "attach mode reported by netlink for %s", mode)
 	}
-}
-
-type xdpState struct {
-	progID uint32
-	mode   uint32 // XDP_ATTACHED_* as netlink reports it
-}
-
-func xdpProgID(t *testing.T, topo *netlab.Topology) xdpState {
-	t.Helper()
-	var st xdpState
-	require.NoError(t, topo.DUT.Do(func() error {
-		l, err := netlink.LinkByName(netlab.DUTLink)
-		if err != nil {
-			return fmt.Errorf("find %s: %w", netlab.DUTLink, err)
-		}
-		if x := l.Attrs().Xdp; x != nil && x.Attached {
-			st = xdpState{progID: x.ProgId, mode: x.AttachMode}
-		}
-		return nil
-	}))
-	return st
 }
 
 // allowed4 is never blocked in these scenarios; fences come from it.
