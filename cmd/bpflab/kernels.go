@@ -35,12 +35,16 @@ func runKernels(ctx context.Context, args []string) error {
 	manifest := fs.String("manifest", "kernels/manifest", "kernel manifest")
 	lockPath := fs.String("lock", "kernels/lock.json", "lock file")
 	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
-	fs.Usage = func() {
+	fs.SetOutput(io.Discard) // errors are returned, usage printed on -h only
+	names, err := parseInterleaved(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(os.Stderr)
 		fmt.Fprint(os.Stderr, kernelsUsage, "\nflags:\n")
 		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if err != nil {
+		return usageError{fmt.Sprintf("%v (see bpflab kernels -h)", err)}
 	}
 	switch sub {
 	case "list", "fetch", "verify", "update":
@@ -48,14 +52,16 @@ func runKernels(ctx context.Context, args []string) error {
 		return usageError{fmt.Sprintf("unknown subcommand %q (want list, fetch, verify or update)", sub)}
 	}
 	m, err := kernel.LoadManifest(*manifest)
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) {
 		return usageError{fmt.Sprintf("%v (pass --manifest PATH or run from the repository root)", err)}
+	}
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	lock, err := kernel.LoadLock(*lockPath)
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	names := fs.Args()
 	if len(names) == 0 {
 		names = m.Names()
 	}
@@ -84,19 +90,19 @@ func runKernels(ctx context.Context, args []string) error {
 
 func kernelsList(w io.Writer, store *kernel.Store, names []string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSUITE\tPACKAGE\tVERSION\tRELEASE\tCACHED")
+	fmt.Fprintln(tw, "NAME\tSUITE\tARCHIVE\tPACKAGE\tVERSION\tRELEASE\tCACHED")
 	for _, n := range names {
 		e, _ := store.Manifest().Lookup(n)
 		switch e.Kind {
 		case kernel.KindHost:
 			rel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-			fmt.Fprintf(tw, "%s\t(host)\t-\t-\t%s\t-\n", n, strings.TrimSpace(string(rel)))
+			fmt.Fprintf(tw, "%s\t(host)\t-\t-\t-\t%s\t-\n", n, strings.TrimSpace(string(rel)))
 		case kernel.KindLocal:
-			fmt.Fprintf(tw, "%s\t(local)\t%s\t-\t%s\t-\n", n, e.Vmlinuz, e.Release)
+			fmt.Fprintf(tw, "%s\t(local)\t-\t%s\t-\t%s\t-\n", n, e.Vmlinuz, e.Release)
 		default:
 			k, ok := store.Locked(n)
 			if !ok {
-				fmt.Fprintf(tw, "%s\t%s\t(not locked: run `bpflab kernels update %s`)\t\t\tno\n", n, e.Suite, n)
+				fmt.Fprintf(tw, "%s\t%s\t-\t(not locked: run `bpflab kernels update %s`)\t\t\tno\n", n, e.Suite, n)
 				continue
 			}
 			pkgs := make([]string, len(k.Packages))
@@ -107,7 +113,7 @@ func kernelsList(w io.Writer, store *kernel.Store, names []string) error {
 			if store.Cached(k) {
 				cached = "yes"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n, k.Packages[0].Archive, strings.Join(pkgs, "+"), k.Version, k.Release, cached)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n, k.Suite, k.Packages[0].Archive, strings.Join(pkgs, "+"), k.Version, k.Release, cached)
 		}
 	}
 	return tw.Flush()
@@ -172,4 +178,21 @@ func kernelsUpdate(ctx context.Context, store *kernel.Store, names []string) err
 		fmt.Println(c)
 	}
 	return nil
+}
+
+// parseInterleaved lets flags follow kernel names
+// (`bpflab kernels fetch 6.1 --cache DIR`), which flag.Parse alone stops at.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
 }
