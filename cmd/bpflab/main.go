@@ -29,6 +29,7 @@ func commands() map[string]command {
 		"sign":    {"sign BPF objects with the release key (maintainers)", runSign},
 		"keygen":  {"create a signing key pair", runKeygen},
 		"kernels": {"list, fetch, verify and update the kernel matrix", runKernels},
+		"matrix":  {"run the scenarios on every kernel and print a kernel x test table", runMatrix},
 	}
 }
 

@@ -142,30 +142,50 @@ func exitWords(code int) string {
 func skipReason(lines []string) string {
 	for i := len(lines) - 1; i >= 0; i-- {
 		if s := strings.TrimSpace(lines[i]); s != "" && !strings.HasPrefix(lines[i], "    ") {
-			return logPrefix.ReplaceAllString(s, "")
+			return oneLine(logPrefix.ReplaceAllString(s, ""))
 		}
 	}
 	return "skipped without a reason"
 }
 
 // failureReason picks the line that says what went wrong: testify's
-// "Error:" line if present, else the last top-level log line.
+// "Error:" field (with its continuation lines) if present, else the last
+// top-level log line. It is cut to one line of at most maxReason bytes.
 func failureReason(lines []string) string {
 	for i, l := range lines {
 		s := strings.TrimSpace(l)
-		if strings.HasPrefix(s, "Error:") {
-			msg := strings.TrimSpace(strings.TrimPrefix(s, "Error:"))
-			// testify puts the detail on the following indented lines.
-			if msg == "" && i+1 < len(lines) {
-				msg = strings.TrimSpace(lines[i+1])
-			}
-			return msg
+		if !strings.HasPrefix(s, "Error:") {
+			continue
 		}
+		parts := []string{strings.TrimSpace(strings.TrimPrefix(s, "Error:"))}
+		// Continuation lines are blank up to the value column; the next
+		// field ("Test:", "Messages:") ends the value.
+		for _, c := range lines[i+1:] {
+			c = strings.TrimSpace(c)
+			if testifyField.MatchString(c) {
+				break
+			}
+			parts = append(parts, c)
+		}
+		return oneLine(strings.Join(parts, " "))
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		if s := strings.TrimSpace(lines[i]); s != "" && !strings.HasPrefix(lines[i], " ") {
-			return logPrefix.ReplaceAllString(s, "")
+			return oneLine(logPrefix.ReplaceAllString(s, ""))
 		}
 	}
 	return "failed without a message"
+}
+
+var testifyField = regexp.MustCompile(`^[A-Z][A-Za-z ]*:\s`)
+
+// maxReason bounds a reason: the full text is in the test's output.
+const maxReason = 240
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxReason {
+		s = s[:maxReason] + "..."
+	}
+	return s
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -124,6 +125,26 @@ func TestParseGoTestBinaryLevel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, ParseGoTest("p", []byte(tt.out), tt.exit))
+		})
+	}
+}
+
+func TestFailureReason(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	tests := []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"testify with continuation", []string{"a_test.go:9: ", "    \tError Trace:\ta_test.go:9", "    \tError:      \tReceived unexpected error:", "    \t            \tload firewall: permission denied", "    \tTest:       \tTestX"},
+			"Received unexpected error: load firewall: permission denied"},
+		{"plain t.Errorf", []string{"a_test.go:5: before", "a_test.go:5: want 3 got 2", "    second line"}, "want 3 got 2"},
+		{"long message is cut", []string{"a_test.go:1: " + long}, strings.Repeat("x", maxReason) + "..."},
+		{"nothing logged", nil, "failed without a message"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, failureReason(tt.lines))
 		})
 	}
 }

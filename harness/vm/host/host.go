@@ -2,6 +2,7 @@ package host
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -145,12 +146,38 @@ func builtinOrLoaded(mod string) bool {
 	if _, err := os.Stat(filepath.Join("/sys/module", strings.ReplaceAll(mod, "-", "_"))); err == nil {
 		return true
 	}
-	data, err := os.ReadFile(filepath.Join("/lib/modules", Release(), "modules.builtin"))
-	if err != nil {
-		return false
+	if data, err := os.ReadFile(filepath.Join("/lib/modules", Release(), "modules.builtin")); err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.TrimSuffix(filepath.Base(l), ".ko") == mod {
+				return true
+			}
+		}
 	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if strings.TrimSuffix(filepath.Base(l), ".ko") == mod {
+	// Kernels without a modules tree (e.g. Firecracker guests) still say
+	// in their config what is built in.
+	return configBuiltin(kernelConfig(), mod)
+}
+
+// kernelConfig returns the running kernel's config, if it can be found.
+func kernelConfig() string {
+	if f, err := os.Open("/proc/config.gz"); err == nil {
+		defer f.Close()
+		if zr, err := gzip.NewReader(f); err == nil {
+			if data, err := io.ReadAll(zr); err == nil {
+				return string(data)
+			}
+		}
+	}
+	data, _ := os.ReadFile(filepath.Join("/boot", "config-"+Release()))
+	return string(data)
+}
+
+// configBuiltin reports whether CONFIG_<MOD>=y is in config (module names
+// like veth map to their config symbol this way).
+func configBuiltin(config, mod string) bool {
+	sym := "CONFIG_" + strings.ToUpper(strings.ReplaceAll(mod, "-", "_")) + "=y"
+	for _, l := range strings.Split(config, "\n") {
+		if l == sym {
 			return true
 		}
 	}

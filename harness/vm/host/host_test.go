@@ -89,3 +89,11 @@ func TestRunMissingModule(t *testing.T) {
 	assert.Equal(t, "modules", pe.Phase)
 	assert.Contains(t, pe.Error(), "modprobe bpflab_no_such_module")
 }
+
+func TestConfigBuiltin(t *testing.T) {
+	cfg := "# comment\nCONFIG_VETH=y\nCONFIG_NF_TABLES=m\n# CONFIG_DUMMY is not set\n"
+	assert.True(t, configBuiltin(cfg, "veth"))
+	assert.False(t, configBuiltin(cfg, "nf-tables"), "=m is a module, not built in")
+	assert.False(t, configBuiltin(cfg, "dummy"))
+	assert.False(t, configBuiltin("", "veth"))
+}
