@@ -170,6 +170,17 @@ func (t *Tracker) Counts() (map[uint32]uint64, error) {
 	return out, nil
 }
 
+// Forget drops the count of process tgid, so its next exec call inserts a
+// fresh entry (a recycled PID then starts from zero). Forgetting a process
+// that has no count is not an error.
+func (t *Tracker) Forget(tgid uint32) error {
+	err := t.objs.ExecCounts.Delete(tgid)
+	if err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("forget exec count of tgid %d: %w", tgid, err)
+	}
+	return nil
+}
+
 // Diag are the program's own error counters.
 type Diag struct {
 	CountFailed    uint64 // exec_counts update failed (map full?)

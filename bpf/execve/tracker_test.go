@@ -99,3 +99,19 @@ func TestReadEventHonoursDeadline(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 2*time.Second)
 }
+
+func TestForget(t *testing.T) {
+	tr := load(t, execve.Options{})
+	require.NoError(t, tr.Attach())
+	cmd := exec.Command("/bin/true")
+	require.NoError(t, cmd.Run())
+	tgid := uint32(cmd.Process.Pid)
+	n, err := tr.Count(tgid)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), n)
+	require.NoError(t, tr.Forget(tgid))
+	n, err = tr.Count(tgid)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	assert.NoError(t, tr.Forget(tgid), "forgetting twice")
+}

@@ -1,9 +1,12 @@
 package execve_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sync"
@@ -75,7 +78,8 @@ func TestExecveCount(t *testing.T) {
 type scenario struct {
 	name     string
 	mode     string
-	n        int            // exec calls the child makes in total
+	n        int            // exec calls counted for the child
+	events   int            // events expected (0: n)
 	files    map[string]int // expected events per filename
 	execveat int            // expected events flagged execveat
 }
@@ -89,9 +93,11 @@ func cases(self string) []scenario {
 	// Started with execve (fork+exec), then 4 execveat calls.
 	cs = append(cs, scenario{name: "execveat/N=5", mode: modeExecveat, n: 5,
 		files: map[string]int{self: 5}, execveat: 4})
-	// Started with execve, then raceThreads threads fail execve at once.
-	cs = append(cs, scenario{name: fmt.Sprintf("race/N=%d", 1+raceThreads*raceCalls), mode: modeRace,
-		n: 1 + raceThreads*raceCalls, files: map[string]int{self: 1, raceMissing: raceThreads * raceCalls}})
+	// Started with execve (its count is then forgotten), then raceThreads
+	// threads fail execve at once, racing to insert the first count.
+	cs = append(cs, scenario{name: fmt.Sprintf("race/N=%d", raceThreads*raceCalls), mode: modeRace,
+		n: raceThreads * raceCalls, events: 1 + raceThreads*raceCalls,
+		files: map[string]int{self: 1, raceMissing: raceThreads * raceCalls}})
 	return cs
 }
 
@@ -102,15 +108,25 @@ func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string,
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
-	tgid, err := runChild(ctx, self, c.mode, c.n)
+	var tgid uint32
+	var err error
+	if c.mode == modeRace {
+		tgid, err = runRaceChild(ctx, tr, self)
+	} else {
+		tgid, err = runChild(ctx, self, c.mode, c.n)
+	}
 	require.NoError(t, err)
+	events := c.events
+	if events == 0 {
+		events = c.n
+	}
 
 	got, err := tr.Count(tgid)
 	require.NoError(t, err)
 	diag, _ := tr.Diag()
 	require.Equal(t, uint64(c.n), got, "expected %d execs for tgid %d, got %d (diag %+v)", c.n, tgid, got, diag)
 
-	_, err = col.waitFor(ctx, tgid, c.n)
+	_, err = col.waitFor(ctx, tgid, events)
 	require.NoError(t, err, "events for tgid %d (transport %s, diag %+v, lost %d)", tgid, tr.Transport(), diag, tr.Lost())
 	// A marker exec after the child has exited; once its event is in, any
 	// late extra event of the child would have arrived too.
@@ -120,7 +136,7 @@ func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string,
 	require.NoError(t, err, "marker event for tgid %d", marker)
 	time.Sleep(100 * time.Millisecond) // perf rings of other CPUs are read in turn
 	evs := col.events(tgid)
-	require.Len(t, evs, c.n, "expected %d events for tgid %d", c.n, tgid)
+	require.Len(t, evs, events, "expected %d events for tgid %d", events, tgid)
 
 	files := map[string]int{}
 	execveat := 0
@@ -150,6 +166,48 @@ func runChild(ctx context.Context, self, mode string, n int) (uint32, error) {
 		return 0, fmt.Errorf("child making %d execs: %w (output: %s)", n, err, out)
 	}
 	return uint32(cmd.Process.Pid), nil
+}
+
+// runRaceChild starts a race-mode child, forgets its count once its
+// threads are ready, then lets them go. It returns the child's TGID.
+func runRaceChild(ctx context.Context, tr *execve.Tracker, self string) (uint32, error) {
+	cmd := exec.CommandContext(ctx, self)
+	cmd.Env = childEnv(os.Environ(), modeRace, 0, self)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return 0, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start race child: %w", err)
+	}
+	tgid := uint32(cmd.Process.Pid)
+	fail := func(err error) (uint32, error) {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return 0, fmt.Errorf("race child %d: %w (stderr: %s)", tgid, err, stderr.String())
+	}
+	// The read ends when the child writes or dies (CommandContext kills it
+	// at the deadline).
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		return fail(fmt.Errorf("waiting for \"ready\": got %q: %v (ctx: %v)", line, err, ctx.Err()))
+	}
+	if err := tr.Forget(tgid); err != nil {
+		return fail(err)
+	}
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		return fail(fmt.Errorf("send go: %w", err))
+	}
+	if err := cmd.Wait(); err != nil {
+		return 0, fmt.Errorf("race child %d: %w (ctx: %v, stderr: %s)", tgid, err, ctx.Err(), stderr.String())
+	}
+	return tgid, nil
 }
 
 // collector reads all events in one goroutine and files them by TGID.
@@ -209,6 +267,8 @@ func (c *collector) waitFor(ctx context.Context, tgid uint32, n int) ([]execve.E
 type noise struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	first  chan struct{} // closed when the first noise process completed
+	once   sync.Once
 	mu     sync.Mutex
 	pids   []uint32
 	err    error
@@ -216,7 +276,7 @@ type noise struct {
 
 func startNoise(parent context.Context, self string) *noise {
 	ctx, cancel := context.WithCancel(parent)
-	nz := &noise{cancel: cancel, done: make(chan struct{})}
+	nz := &noise{cancel: cancel, done: make(chan struct{}), first: make(chan struct{})}
 	var wg sync.WaitGroup
 	for range noiseWorkers {
 		wg.Go(func() { nz.loop(ctx, self) })
@@ -236,16 +296,25 @@ func (nz *noise) loop(ctx context.Context, self string) {
 		nz.mu.Lock()
 		if err == nil {
 			nz.pids = append(nz.pids, pid)
+			nz.once.Do(func() { close(nz.first) })
 		} else if ctx.Err() == nil {
 			nz.err = err
+			nz.mu.Unlock()
+			return
 		}
 		nz.mu.Unlock()
 	}
 }
 
-// stop ends the noise and returns the PIDs of the noise processes that
-// completed.
+// stop ends the noise, once at least one noise process completed, and
+// returns the PIDs of the noise processes that completed.
 func (nz *noise) stop(t *testing.T) []uint32 {
+	select {
+	case <-nz.first:
+	case <-nz.done:
+	case <-time.After(30 * time.Second):
+		t.Error("no noise process completed within 30s")
+	}
 	nz.cancel()
 	select {
 	case <-nz.done:

@@ -1,12 +1,14 @@
 package execve_test
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -68,20 +70,24 @@ func child(mode, rem string) int {
 }
 
 // race makes raceThreads*raceCalls execve calls from several threads at
-// once. They fail (ENOENT) and the process lives on, so concurrent first
-// calls race on inserting this TGID into the count map.
+// once. They fail (ENOENT) and the process lives on. The parent clears this
+// TGID's count between "ready" and "go", so the threads' first calls race
+// on inserting it into the count map.
 func race() int {
 	argv, _ := syscall.SlicePtrFromStrings([]string{raceMissing})
 	envv, _ := syscall.SlicePtrFromStrings(nil)
 	path, _ := syscall.BytePtrFromString(raceMissing)
-	start := make(chan struct{})
+	var ready, start atomic.Int32
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var unexpected []error
 	for range raceThreads {
 		wg.Go(func() {
 			runtime.LockOSThread()
-			<-start
+			ready.Add(1)
+			for start.Load() == 0 {
+				// Spin rather than block: the threads must leave together.
+			}
 			for range raceCalls {
 				// Raw syscall: syscall.Exec serialises callers on a lock.
 				_, _, e := unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(path)),
@@ -94,7 +100,18 @@ func race() int {
 			}
 		})
 	}
-	close(start)
+	for ready.Load() < raceThreads {
+		runtime.Gosched()
+	}
+	fmt.Println("ready")
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil || line != "go\n" {
+		fmt.Fprintf(os.Stderr, "execve child: race: want \"go\" on stdin, got %q (%v)\n", line, err)
+		start.Store(1)
+		wg.Wait()
+		return 5
+	}
+	start.Store(1)
 	wg.Wait()
 	if len(unexpected) > 0 {
 		fmt.Fprintf(os.Stderr, "execve child: race: execve %s returned %v, want ENOENT\n", raceMissing, unexpected)
