@@ -1,0 +1,54 @@
+// Command failmode triggers one failure mode inside a guest, for the qemu
+// backend's tests: failmode MODE [ARG].
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: failmode exit N | output | gopanic | signal | kpanic | hang | module NAME")
+		os.Exit(100)
+	}
+	switch os.Args[1] {
+	case "exit":
+		n, _ := strconv.Atoi(os.Args[2])
+		os.Exit(n)
+	case "output":
+		fmt.Println("to stdout")
+		fmt.Fprintln(os.Stderr, "to stderr")
+	case "gopanic":
+		panic("failmode: deliberate panic")
+	case "signal":
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		time.Sleep(time.Minute)
+	case "kpanic":
+		// The kernel panics at once ("sysrq triggered crash").
+		_ = os.WriteFile("/proc/sysrq-trigger", []byte("c"), 0)
+		time.Sleep(time.Minute)
+	case "hang":
+		fmt.Println("hanging")
+		for { // not select{}: the runtime would call that a deadlock and exit
+			time.Sleep(time.Hour)
+		}
+	case "module":
+		mods, err := os.ReadFile("/proc/modules")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(101)
+		}
+		if !strings.Contains(string(mods), os.Args[2]+" ") {
+			fmt.Fprintf(os.Stderr, "module %s not loaded:\n%s", os.Args[2], mods)
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "unknown mode %q\n", os.Args[1])
+		os.Exit(100)
+	}
+}
