@@ -176,6 +176,9 @@ func (s *Store) download(ctx context.Context, e Entry, p Package) error {
 		return fmt.Errorf("fetch %s: %w", p.Filename, err)
 	}
 	got := filepath.Join(tmp, p.Filename)
+	if debs, _ := filepath.Glob(filepath.Join(tmp, "*.deb")); len(debs) == 1 {
+		got = debs[0] // apt names files itself (e.g. an epoch as %3a)
+	}
 	sum, size, err := hashFile(got)
 	if err != nil {
 		return fmt.Errorf("fetch %s: apt-get download left no such file: %w", p.Filename, err)
