@@ -79,11 +79,7 @@ func Load(opts Options) (*Tracker, error) {
 
 	t := &Tracker{transport: transport, opts: opts}
 	if err := spec.LoadAndAssign(&t.objs, nil); err != nil {
-		var ve *ebpf.VerifierError
-		if errors.As(err, &ve) {
-			return nil, fmt.Errorf("load execve tracker (%s): verifier rejected it: %+v", transport, ve)
-		}
-		return nil, fmt.Errorf("load execve tracker (%s): %w", transport, err)
+		return nil, wrapLoadError(fmt.Sprintf("load execve tracker (%s events)", transport), err)
 	}
 	return t, nil
 }

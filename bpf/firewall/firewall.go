@@ -93,11 +93,7 @@ func Load(opts Options) (*Firewall, error) {
 		pinDir:  opts.PinDir,
 	}
 	if err := spec.LoadAndAssign(&fw.objs, &copts); err != nil {
-		var ve *ebpf.VerifierError
-		if errors.As(err, &ve) {
-			return nil, fmt.Errorf("load firewall: verifier rejected xdp_firewall: %+v", ve)
-		}
-		return nil, fmt.Errorf("load firewall (pin dir %q): %w", opts.PinDir, err)
+		return nil, wrapLoadError(fmt.Sprintf("load firewall (pin dir %q)", opts.PinDir), err)
 	}
 	// A fresh outer map has an empty slot; a reused pinned one already
 	// holds the live trie, which must be kept.
