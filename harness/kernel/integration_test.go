@@ -52,6 +52,11 @@ func integrationStore(t *testing.T, lock *Lock, lockPath string) (*Store, *syncB
 	require.NoError(t, err)
 	m, err := ParseManifest(strings.NewReader("7.x suite=sid\n"), filepath.Join(t.TempDir(), "manifest"))
 	require.NoError(t, err)
+	if lock == nil {
+		// The committed pins: usually already cached, so nothing resolves.
+		lock, err = LoadLock(filepath.Join("..", "..", "kernels", "lock.json"))
+		require.NoError(t, err)
+	}
 	log := &syncBuffer{}
 	s, err := NewStore(Options{CacheDir: cache, Manifest: m, Lock: lock, LockPath: lockPath, Log: log})
 	require.NoError(t, err)
@@ -87,12 +92,16 @@ func TestIntegrationResolveFetchCorrupt(t *testing.T) {
 	assert.True(t, s.Cached(*img.Locked))
 
 	// Truncate the smallest .deb as an interrupted copy would, then fetch.
+	// This happens in a private cache that borrows the shared apt lists and
+	// extracted tree, so runs using the shared cache meanwhile never see
+	// the damage (nor repair it before this test looks).
 	small := k.Packages[0]
 	for _, p := range k.Packages {
 		if p.Size < small.Size {
 			small = p
 		}
 	}
+	s = privateCopy(t, s, *img.Locked, log)
 	path := s.debPath(small)
 	require.NoError(t, os.Truncate(path, small.Size/2))
 	checks, err := s.Verify(ctx, "7.x")
@@ -127,7 +136,13 @@ func TestIntegrationVanishedVersion(t *testing.T) {
 			Filename: "linux-binary-unsigned-7.0.0-1-amd64_7.0.0-1~bpflab1_amd64.deb", Size: 1,
 			SHA256: strings.Repeat("0", 64),
 		}}}
-	s, log := integrationStore(t, &Lock{Kernels: map[string]LockedKernel{"7.x": gone}}, lockPath)
+	shared, log := integrationStore(t, nil, "")
+	real, err := shared.Ensure(ctx, "7.x")
+	require.NoError(t, err)
+	// A private cache keeps the fake version's traces out of the shared one.
+	s := privateCopy(t, shared, *real.Locked, log)
+	s.opts.LockPath = lockPath
+	s.lock = &Lock{Kernels: map[string]LockedKernel{"7.x": gone}}
 
 	img, err := s.Ensure(ctx, "7.x")
 	require.NoError(t, err)
@@ -147,4 +162,26 @@ func statusOf(checks []Check, pkg string) string {
 		}
 	}
 	return "absent"
+}
+
+// privateCopy returns a store on a temporary cache holding copies of k's
+// .debs and symlinks to the shared apt configs and extracted tree.
+func privateCopy(t *testing.T, shared *Store, k LockedKernel, log *syncBuffer) *Store {
+	t.Helper()
+	opts := shared.opts
+	opts.CacheDir = t.TempDir()
+	opts.Log = log
+	priv, err := NewStore(opts)
+	require.NoError(t, err)
+	priv.lock = shared.Lock()
+	require.NoError(t, os.Symlink(filepath.Join(shared.CacheDir(), "apt"), filepath.Join(opts.CacheDir, "apt")))
+	require.NoError(t, os.MkdirAll(filepath.Join(opts.CacheDir, "kernels"), 0o755))
+	require.NoError(t, os.Symlink(shared.kernelDir(k), priv.kernelDir(k)))
+	require.NoError(t, os.MkdirAll(filepath.Join(opts.CacheDir, "debs"), 0o755))
+	for _, p := range k.Packages {
+		data, err := os.ReadFile(shared.debPath(p))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(priv.debPath(p), data, 0o644))
+	}
+	return priv
 }
