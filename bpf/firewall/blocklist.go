@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/cilium/ebpf"
 )
@@ -94,8 +95,8 @@ func (fw *Firewall) Unblock(p netip.Prefix) error {
 	})
 }
 
-// Blocked lists the prefixes in the live blocklists, IPv4 first, in map
-// iteration order.
+// Blocked lists the prefixes in the live blocklists, sorted: IPv4 first,
+// then by address and prefix length.
 func (fw *Firewall) Blocked() ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	v4, err := currentInner(fw.objs.BlocklistV4)
@@ -125,6 +126,12 @@ func (fw *Firewall) Blocked() ([]netip.Prefix, error) {
 	if err := it.Err(); err != nil {
 		return nil, fmt.Errorf("iterate IPv6 blocklist: %w", err)
 	}
+	slices.SortFunc(out, func(a, b netip.Prefix) int {
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c
+		}
+		return a.Bits() - b.Bits()
+	})
 	return out, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -35,9 +36,11 @@ func TestBlockUnblockBlocked(t *testing.T) {
 
 	require.NoError(t, fw.Block(netip.MustParsePrefix("198.51.100.9/32")))
 	require.NoError(t, fw.Block(netip.MustParsePrefix("2001:db8::/32")))
+	require.NoError(t, fw.Block(netip.MustParsePrefix("192.0.2.0/24")))
+	require.NoError(t, fw.Block(netip.MustParsePrefix("192.0.2.0/25")))
 	got, err := fw.Blocked()
 	require.NoError(t, err)
-	assert.ElementsMatch(t, prefixes("198.51.100.9/32", "2001:db8::/32"), got)
+	assert.Equal(t, prefixes("192.0.2.0/24", "192.0.2.0/25", "198.51.100.9/32", "2001:db8::/32"), got, "sorted")
 	assert.Equal(t, firewall.XDPDrop, verdict(t, fw, frame))
 
 	require.NoError(t, fw.Unblock(netip.MustParsePrefix("198.51.100.9/32")))
@@ -131,4 +134,21 @@ func TestTestRunRejectsShortFrame(t *testing.T) {
 	fw := load(t, firewall.Options{})
 	_, err := fw.TestRun([]byte{1, 2, 3})
 	assert.ErrorContains(t, err, "3 bytes")
+}
+
+func TestLoadRejectsForeignPins(t *testing.T) {
+	testenv.Setup(t)
+	dir, err := os.MkdirTemp(testenv.BPFFS, "bpflab-fw-test-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	// A "stats" map of the wrong shape, as an older version might leave.
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	require.NoError(t, err)
+	defer m.Close()
+	require.NoError(t, m.Pin(filepath.Join(dir, "stats")))
+
+	_, err = firewall.Load(firewall.Options{PinDir: dir})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ebpf.ErrMapIncompatible)
+	assert.Contains(t, err.Error(), dir)
 }

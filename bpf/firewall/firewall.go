@@ -93,6 +93,10 @@ func Load(opts Options) (*Firewall, error) {
 		pinDir:  opts.PinDir,
 	}
 	if err := spec.LoadAndAssign(&fw.objs, &copts); err != nil {
+		if errors.Is(err, ebpf.ErrMapIncompatible) {
+			return nil, fmt.Errorf("load firewall: maps pinned in %s were made by a different firewall version; remove them (rm %s/blocklist_v4 %s/blocklist_v6 %s/stats) to start with an empty set: %w",
+				opts.PinDir, opts.PinDir, opts.PinDir, opts.PinDir, err)
+		}
 		return nil, wrapLoadError(fmt.Sprintf("load firewall (pin dir %q)", opts.PinDir), err)
 	}
 	// A fresh outer map has an empty slot; a reused pinned one already
