@@ -67,7 +67,7 @@ func (t *Tracker) openReader() (eventReader, error) {
 	}
 	pages := t.opts.PerfBufferPages
 	if pages <= 0 {
-		pages = 16
+		pages = 64
 	}
 	rd, err := perf.NewReader(t.objs.EventsPerf, pages*os.Getpagesize())
 	if err != nil {

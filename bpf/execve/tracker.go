@@ -28,7 +28,7 @@ type Options struct {
 	// EventTGID, when non-zero, limits events to this process. Counts
 	// always cover every process.
 	EventTGID uint32
-	// PerfBufferPages is the per-CPU perf buffer size in pages (default 16).
+	// PerfBufferPages is the per-CPU perf buffer size in pages (default 64).
 	PerfBufferPages int
 	// Signing selects the object and the keys it must be signed by.
 	Signing Signing
