@@ -161,9 +161,10 @@ func (s *Store) download(ctx context.Context, e Entry, p Package) error {
 
 	prog := newProgress(s.log, fmt.Sprintf("%s: fetching %s", e.Name, p.Filename), p.Size, tmp)
 	err = a.download(ctx, tmp, p)
-	if err != nil && notFound(err) && !s.wasRefreshed(a.suite) {
+	if err != nil && notFound(err) && !s.wasRefreshed(a.suite) && (!a.fresh(listsMaxAge) || is404(err)) {
 		// Old lists may predate the pinned version, or name a file the
 		// mirror has dropped (404): ask the archive again before giving up.
+		// Recent lists that lack the version are trusted.
 		if err = s.updateLists(ctx, a); err == nil {
 			err = a.download(ctx, tmp, p)
 		}
@@ -205,6 +206,11 @@ func notFound(err error) bool {
 		}
 	}
 	return false
+}
+
+func is404(err error) bool {
+	var ce *CommandError
+	return errors.As(err, &ce) && strings.Contains(ce.Stderr, "404")
 }
 
 func hashFile(path string) (string, int64, error) {

@@ -210,7 +210,7 @@ func (s *Store) ensureDebian(ctx context.Context, e Entry) (*Image, error) {
 	root, err := s.fetchAndExtract(ctx, e, k)
 	var gone *VanishedError
 	if errors.As(err, &gone) {
-		s.logf("%s: %v; the archive dropped it, resolving the newest %s kernel instead", e.Name, gone, e.Suite)
+		s.logf("%s: pinned %v; resolving the newest %s kernel instead", e.Name, gone, e.Suite)
 		if k, err = s.Resolve(ctx, e.Suite); err != nil {
 			return nil, err
 		}
