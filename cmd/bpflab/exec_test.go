@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestExecUsage(t *testing.T) {
+	fake := filepath.Join(t.TempDir(), "bzImage")
+	require.NoError(t, os.WriteFile(fake, []byte("x"), 0o644))
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"no binary", []string{"exec", "--kernel", "6.1"}, 2},
+		{"no kernel", []string{"exec", "/bin/sh"}, 2},
+		{"missing binary", []string{"exec", "--kernel", fake, "/nonexistent/x.test"}, 2},
+		{"missing kernel path", []string{"exec", "--kernel", "/nonexistent/bzImage", "/bin/sh"}, 2},
+		{"dynamic binary in a VM", []string{"exec", "--kernel", fake, "/bin/sh"}, 2},
+		{"unknown kernel name", []string{"exec", "--kernel", "no-such-kernel", "/bin/sh"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, realMain(tt.args))
+		})
+	}
+}
+
+// TestExecHostExitCode checks the exact exit status comes back (host
+// kernel: no VM needed; the qemu path is covered in harness/vm/qemu).
+func TestExecHostExitCode(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	if _, err := findUp(filepath.Join("kernels", "manifest")); err != nil {
+		t.Skipf("no kernel manifest: %v", err)
+	}
+	for _, code := range []string{"0", "7", "42"} {
+		got := realMain([]string{"exec", "--kernel", "host", "/bin/sh", "-c", "exit " + code})
+		assert.Equal(t, code, strconv.Itoa(got))
+	}
+}
