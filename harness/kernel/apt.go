@@ -38,7 +38,7 @@ func newAptSuite(cacheDir, suite string, m Mirrors) (*aptSuite, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# written by bpflab from the system's apt sources; regenerated on every use\n")
 	fmt.Fprintf(&b, "deb %s%s %s main\n", opt, m.Main, suite)
-	if m.Security != "" && !isUnstable(suite) {
+	if m.Security != "" && hasSecurity(suite) {
 		fmt.Fprintf(&b, "deb %s%s %s-security main\n", opt, m.Security, suite)
 	}
 	if err := writeIfChanged(a.sourcesList(), []byte(b.String())); err != nil {
@@ -47,9 +47,14 @@ func newAptSuite(cacheDir, suite string, m Mirrors) (*aptSuite, error) {
 	return a, nil
 }
 
-// isUnstable reports suites without a security archive.
-func isUnstable(suite string) bool {
-	return suite == "sid" || suite == "unstable" || suite == "experimental"
+// hasSecurity reports whether a suite has a SUITE-security companion:
+// releases do; sid, experimental and "-backports"-style suites do not.
+func hasSecurity(suite string) bool {
+	switch suite {
+	case "sid", "unstable", "experimental", "rc-buggy":
+		return false
+	}
+	return !strings.Contains(suite, "-")
 }
 
 func (a *aptSuite) sourcesList() string { return filepath.Join(a.dir, "sources.list") }

@@ -26,6 +26,13 @@ func TestPrivateSourcesList(t *testing.T) {
 	data, err = os.ReadFile(sid.sourcesList())
 	require.NoError(t, err)
 	assert.NotContains(t, string(data), "security", "sid has no security suite")
+
+	bpo, err := newAptSuite(cache, "bookworm-backports", m)
+	require.NoError(t, err)
+	data, err = os.ReadFile(bpo.sourcesList())
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "http://mirror.example/debian bookworm-backports main\n")
+	assert.NotContains(t, string(data), "security", "backports has no security suite")
 }
 
 func TestShortCmd(t *testing.T) {
