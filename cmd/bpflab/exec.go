@@ -49,7 +49,7 @@ func runExec(ctx context.Context, args []string) error {
 	kname := fs.String("kernel", "", "kernel: manifest name (e.g. 6.1) or path to a bzImage")
 	modulesDir := fs.String("modules-dir", "", "lib/modules/<release> of a --kernel given as a path")
 	backend := fs.String("backend", "qemu", "backend: qemu or host")
-	timeout := fs.Duration("timeout", qemu.DefaultTestTimeout, "deadline for the binary to finish")
+	timeout := fs.Duration("timeout", qemu.DefaultTestTimeout, "deadline for the binary to finish (default: its -test.timeout plus a minute, else 10m)")
 	modules := fs.String("modules", "veth", "comma-separated kernel modules to load first")
 	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest in this or a parent directory)")
 	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", else the user cache)")
@@ -66,6 +66,13 @@ func runExec(ctx context.Context, args []string) error {
 		return usageError{"missing BINARY (see bpflab exec -h)"}
 	}
 	bin, binArgs := fs.Arg(0), fs.Args()[1:]
+	if !flagSet(fs, "timeout") {
+		if d, ok := testTimeout(binArgs); ok {
+			// Let the test binary's own timeout fire first: its panic
+			// names the stuck test, ours can only name the binary.
+			*timeout = d + time.Minute
+		}
+	}
 	if *kname == "" {
 		return usageError{"missing --kernel (a manifest name such as 6.1, host, or a bzImage path)"}
 	}
@@ -166,6 +173,27 @@ func execKernel(ctx context.Context, name, modulesDir, manifest, cache string) (
 		return nil, err
 	}
 	return img.Kernel, nil
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// testTimeout finds -test.timeout=D among a go test binary's arguments (0
+// means no timeout and is ignored).
+func testTimeout(args []string) (time.Duration, bool) {
+	for i, a := range args {
+		v, ok := strings.CutPrefix(a, "-test.timeout=")
+		if !ok && a == "-test.timeout" && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if d, err := time.ParseDuration(v); ok && err == nil && d > 0 {
+			return d, true
+		}
+	}
+	return 0, false
 }
 
 // findUp looks for rel in the working directory and its parents (go test

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,5 +45,23 @@ func TestExecHostExitCode(t *testing.T) {
 	for _, code := range []string{"0", "7", "42"} {
 		got := realMain([]string{"exec", "--kernel", "host", "/bin/sh", "-c", "exit " + code})
 		assert.Equal(t, code, strconv.Itoa(got))
+	}
+}
+
+func TestTestTimeout(t *testing.T) {
+	tests := []struct {
+		args []string
+		want time.Duration
+		ok   bool
+	}{
+		{[]string{"-test.v=true", "-test.timeout=10m0s"}, 10 * time.Minute, true},
+		{[]string{"-test.timeout", "90s"}, 90 * time.Second, true},
+		{[]string{"-test.timeout=0s"}, 0, false},
+		{[]string{"-test.run", "X"}, 0, false},
+	}
+	for _, tt := range tests {
+		d, ok := testTimeout(tt.args)
+		assert.Equal(t, tt.ok, ok, "%v", tt.args)
+		assert.Equal(t, tt.want, d, "%v", tt.args)
 	}
 }

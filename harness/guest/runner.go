@@ -89,7 +89,11 @@ func (r *runner) runOne(b Binary) Result {
 	out := io.MultiWriter(echo, capture)
 	fmt.Fprintf(r.console, "\n%s%s\n", MarkRun, b.Name)
 	cmd := exec.Command(b.Path, b.Args...)
-	cmd.Env = append(append(os.Environ(), "BPFLAB_GUEST=1"), r.spec.Env...)
+	cmd.Env = append(os.Environ(), "BPFLAB_GUEST=1")
+	if os.Getenv("PATH") == "" { // PID 1 gets no PATH from the kernel
+		cmd.Env = append(cmd.Env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin")
+	}
+	cmd.Env = append(cmd.Env, r.spec.Env...)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.Dir = os.TempDir()

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 )
 
 // Entry is one file of the archive.
@@ -46,6 +48,8 @@ func Build(cacheDir string, entries []Entry) (string, error) {
 	name := "initramfs-" + hex.EncodeToString(h.Sum(nil))[:32] + ".cpio"
 	path := filepath.Join(cacheDir, name)
 	if _, err := os.Stat(path); err == nil {
+		now := time.Now()
+		_ = os.Chtimes(path, now, now) // recently used: pruned last
 		return path, nil
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
@@ -79,7 +83,40 @@ func Build(cacheDir string, entries []Entry) (string, error) {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", fmt.Errorf("initramfs cache: %w", err)
 	}
+	prune(cacheDir, path)
 	return path, nil
+}
+
+// Cache bounds: test binaries change with every build, so old archives are
+// dropped, but never young ones another job may be about to boot.
+const (
+	keepArchives = 16
+	keepYoung    = time.Hour
+)
+
+// prune removes the oldest archives beyond keepArchives that are older than
+// keepYoung. Errors are ignored: the cache is only an optimisation.
+func prune(dir, keep string) {
+	paths, _ := filepath.Glob(filepath.Join(dir, "initramfs-*.cpio"))
+	if len(paths) <= keepArchives {
+		return
+	}
+	type aged struct {
+		path string
+		mod  time.Time
+	}
+	var all []aged
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			all = append(all, aged{p, st.ModTime()})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].mod.After(all[j].mod) })
+	for _, a := range all[min(keepArchives, len(all)):] {
+		if a.path != keep && time.Since(a.mod) > keepYoung {
+			os.Remove(a.path)
+		}
+	}
 }
 
 // ErrDynamic is returned by CheckStatic for a dynamically linked binary.
