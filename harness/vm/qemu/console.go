@@ -9,8 +9,9 @@ import (
 	"github.com/bpflab/bpflab/harness/guest"
 )
 
-// Console lines that mean the kernel is going down.
-var fatalMarks = []string{"Kernel panic - not syncing", "Out of memory: Killed process"}
+// Console lines that mean the kernel is going down. (An OOM kill is not
+// one: the victim's result already says "killed by signal 9".)
+var fatalMarks = []string{"Kernel panic - not syncing"}
 
 // consoleTailLines is how much of the console a PhaseError carries.
 const consoleTailLines = 40
