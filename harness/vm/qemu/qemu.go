@@ -196,5 +196,10 @@ func (b *Backend) boot(ctx context.Context, job vm.Job, bt *boot, run *vm.Run) e
 	defer resR.Close()
 
 	s := &supervisor{b: b, job: job, run: run, cmd: cmd, con: con, events: events, stderr: &stderr}
-	return s.walk(ctx)
+	err = s.walk(ctx)
+	if st := cmd.ProcessState; st != nil {
+		// CPU time is steadier than wall time on a loaded machine.
+		b.logf("qemu: %s used %.2fs user + %.2fs sys CPU", job.Kernel.Name, st.UserTime().Seconds(), st.SystemTime().Seconds())
+	}
+	return err
 }
