@@ -197,7 +197,7 @@ func (b *Backend) boot(ctx context.Context, job vm.Job, bt *boot, run *vm.Run) e
 
 	s := &supervisor{b: b, job: job, run: run, cmd: cmd, con: con, events: events, stderr: &stderr}
 	err = s.walk(ctx)
-	if st := cmd.ProcessState; st != nil {
+	if st := cmd.ProcessState; s.exited && st != nil { // set by Wait before the exit event
 		// CPU time is steadier than wall time on a loaded machine.
 		b.logf("qemu: %s used %.2fs user + %.2fs sys CPU", job.Kernel.Name, st.UserTime().Seconds(), st.SystemTime().Seconds())
 	}
