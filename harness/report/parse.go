@@ -97,8 +97,10 @@ func ParseGoTest(pkg string, output []byte, exitCode int) []Test {
 			t.Status = Fail
 			t.Reason = fmt.Sprintf("no result: the test binary %s while this test ran", exitWords(exitCode))
 			t.Output = strings.Join(append(append([]string{}, a.lines...), stray...), "\n")
-		case a.status == Fail && len(a.lines) == 0 && failedChild(byName, a.name):
-			t.Reason = "a subtest failed"
+		case a.status == Fail && !hasTestifyError(a.lines) && failedChild(byName, a.name) != "":
+			// Its own log lines are context, not the failure.
+			t.Reason = "subtest " + failedChild(byName, a.name) + " failed"
+			t.Output = strings.Join(a.lines, "\n")
 		case a.status == Fail:
 			t.Reason = failureReason(a.lines)
 			t.Output = strings.Join(a.lines, "\n")
@@ -122,9 +124,22 @@ func ParseGoTest(pkg string, output []byte, exitCode int) []Test {
 	return tests
 }
 
-func failedChild(byName map[string]*testAcc, parent string) bool {
+// failedChild names the first (in sort order) failed subtest of parent
+// directly below it, or "".
+func failedChild(byName map[string]*testAcc, parent string) string {
+	first := ""
 	for name, a := range byName {
-		if strings.HasPrefix(name, parent+"/") && (a.status == Fail || !a.done) {
+		rest, ok := strings.CutPrefix(name, parent+"/")
+		if ok && !strings.Contains(rest, "/") && (a.status == Fail || !a.done) && (first == "" || rest < first) {
+			first = rest
+		}
+	}
+	return first
+}
+
+func hasTestifyError(lines []string) bool {
+	for _, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "Error:") {
 			return true
 		}
 	}

@@ -27,7 +27,7 @@ func TestParseGoTest(t *testing.T) {
 				"TestPass":       {Pass, ""},
 				"TestSkip":       {Skip, "kernel lacks BPF_LINK for XDP (probe: not supported)"},
 				"TestFail":       {Fail, "want 3 got 2"},
-				"TestSub":        {Fail, "a subtest failed"},
+				"TestSub":        {Fail, "subtest b_c failed"},
 				"TestSub/a":      {Pass, ""},
 				"TestSub/b_c":    {Fail, "boom"},
 				"TestSub/skipme": {Skip, "nope"},
@@ -42,7 +42,7 @@ func TestParseGoTest(t *testing.T) {
 			file: "quiet.txt", exit: 1, count: 3,
 			want: map[string]want{
 				"TestFail":    {Fail, "want 3 got 2"},
-				"TestSub":     {Fail, "a subtest failed"},
+				"TestSub":     {Fail, "subtest b_c failed"},
 				"TestSub/b_c": {Fail, "boom"},
 			},
 		},
@@ -147,4 +147,15 @@ func TestFailureReason(t *testing.T) {
 			assert.Equal(t, tt.want, failureReason(tt.lines))
 		})
 	}
+}
+
+func TestParentReasonNamesFailedChild(t *testing.T) {
+	out := "=== RUN   TestP\n    p_test.go:3: 40 noise processes\n=== RUN   TestP/a\n=== RUN   TestP/a/deep\n" +
+		"    p_test.go:9: boom\n--- FAIL: TestP (1.00s)\n    --- FAIL: TestP/a (1.00s)\n        --- FAIL: TestP/a/deep (1.00s)\nFAIL\n"
+	got := ParseGoTest("p", []byte(out), 1)
+	require.Len(t, got, 3)
+	assert.Equal(t, "subtest a failed", got[0].Reason)
+	assert.Equal(t, "p_test.go:3: 40 noise processes", got[0].Output, "the parent's context lines stay in its output")
+	assert.Equal(t, "subtest deep failed", got[1].Reason)
+	assert.Equal(t, "boom", got[2].Reason)
 }
