@@ -63,12 +63,10 @@ func runMatrix(ctx context.Context, args []string) error {
 	if *manifest == "" {
 		*manifest = filepath.Join(root, "kernels", "manifest")
 	}
-	if *workDir == "" {
-		if *workDir, err = os.MkdirTemp("", "bpflab-matrix-"); err != nil {
-			return fmt.Errorf("create work dir: %w", err)
+	if *workDir != "" { // else the matrix makes a temporary one once the inputs are checked
+		if *workDir, err = filepath.Abs(*workDir); err != nil {
+			return err
 		}
-	} else if *workDir, err = filepath.Abs(*workDir); err != nil {
-		return err
 	}
 
 	names := splitList(*kernels)
@@ -80,7 +78,6 @@ func runMatrix(ctx context.Context, args []string) error {
 		}
 		progress = matrix.NewBars(os.Stderr, n)
 	}
-	progress.Note("work dir " + *workDir)
 
 	opts := matrix.Options{
 		Root: root, Manifest: *manifest, LockPath: filepath.Join(filepath.Dir(*manifest), "lock.json"),

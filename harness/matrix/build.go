@@ -64,6 +64,9 @@ func (e *UnknownPackageError) Error() string {
 	return fmt.Sprintf("unknown scenario package %q; known: %s", e.Name, strings.Join(e.Known, ", "))
 }
 
+// RunnerName is the guest runner's file name in the build dir.
+const RunnerName = "bpflab-guest"
+
 // Built is what the build step produced.
 type Built struct {
 	Runner   string      // static guest runner
@@ -80,7 +83,7 @@ func Build(ctx context.Context, root, dir string, pkgs []string) (*Built, error)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create build dir: %w", err)
 	}
-	b := &Built{Runner: filepath.Join(dir, "bpflab-guest")}
+	b := &Built{Runner: filepath.Join(dir, RunnerName)}
 	if out, err := goCmd(ctx, root, "build", "-o", b.Runner, "./cmd/bpflab-guest"); err != nil {
 		return nil, fmt.Errorf("build guest runner: %w\n%s", err, out)
 	}

@@ -57,22 +57,29 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
-	// 2. Build the scenario binaries and the guest runner once, on the host.
 	pkgs, err := Discover(o.Root, o.Packages)
 	if err != nil {
 		return nil, err
 	}
+	if o.WorkDir == "" {
+		if o.WorkDir, err = os.MkdirTemp("", "bpflab-matrix-"); err != nil {
+			return nil, fmt.Errorf("create work dir: %w", err)
+		}
+	}
+	o.Progress.Note("work dir " + o.WorkDir)
 	binDir := filepath.Join(o.WorkDir, "bin")
+	// The backend is checked (e.g. vng installed) before the slow build.
+	var backend vm.Backend = o.Host
+	if needsVM(entries) {
+		if backend, err = o.NewBackend(o.Backend, filepath.Join(binDir, RunnerName)); err != nil {
+			return nil, err
+		}
+	}
+	// 2. Build the scenario binaries and the guest runner once, on the host.
 	o.Progress.Note(fmt.Sprintf("building %d scenario packages and the guest runner in %s", len(pkgs), binDir))
 	built, err := Build(ctx, o.Root, binDir, pkgs)
 	if err != nil {
 		return nil, err
-	}
-	var backend vm.Backend = o.Host
-	if needsVM(entries) {
-		if backend, err = o.NewBackend(o.Backend, built.Runner); err != nil {
-			return nil, err
-		}
 	}
 	// 3. Each kernel: fetch, boot/run, parse (Jobs at a time).
 	m.Kernels = make([]report.Kernel, len(entries))
