@@ -10,7 +10,7 @@ import (
 )
 
 // MaxRules is the capacity of each blocklist (IPv4 and IPv6 separately).
-const MaxRules = 65536
+const MaxRules = 1 << 20
 
 // present is the value stored for every blocked prefix; only the key matters.
 const present uint8 = 1
@@ -51,14 +51,23 @@ func currentInner(outer *ebpf.Map) (*ebpf.Map, error) {
 	return inner, nil
 }
 
-// withInner runs fn on the trie for p's address family that is live now
-// (another process may have swapped it since Load).
-func (fw *Firewall) withInner(p netip.Prefix, fn func(inner *ebpf.Map, key any) error) error {
-	outer, key := fw.objs.BlocklistV6, any(keyV6(p))
+func (fw *Firewall) familyOf(p netip.Prefix) (*family, any) {
 	if p.Addr().Is4() {
-		outer, key = fw.objs.BlocklistV4, keyV4(p)
+		return &fw.v4, keyV4(p)
 	}
-	inner, err := currentInner(outer)
+	return &fw.v6, keyV6(p)
+}
+
+// withInner runs fn on the trie for p's address family that is live now
+// (another process may have swapped it since Load), holding the writer lock.
+func (fw *Firewall) withInner(p netip.Prefix, fn func(inner *ebpf.Map, key any) error) error {
+	unlock, err := lockPinDir(fw.pinDir, fw.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	f, key := fw.familyOf(p)
+	inner, err := f.open(fw.pinDir)
 	if err != nil {
 		return err
 	}
@@ -99,7 +108,7 @@ func (fw *Firewall) Unblock(p netip.Prefix) error {
 // then by address and prefix length.
 func (fw *Firewall) Blocked() ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	v4, err := currentInner(fw.objs.BlocklistV4)
+	v4, err := fw.v4.open(fw.pinDir)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +122,7 @@ func (fw *Firewall) Blocked() ([]netip.Prefix, error) {
 	if err := it.Err(); err != nil {
 		return nil, fmt.Errorf("iterate IPv4 blocklist: %w", err)
 	}
-	v6, err := currentInner(fw.objs.BlocklistV6)
+	v6, err := fw.v6.open(fw.pinDir)
 	if err != nil {
 		return nil, err
 	}
@@ -133,57 +142,4 @@ func (fw *Firewall) Blocked() ([]netip.Prefix, error) {
 		return a.Bits() - b.Bits()
 	})
 	return out, nil
-}
-
-// Replace makes prefixes the whole blocklist. It validates all input first,
-// builds new tries, then swaps each family in with one map update, so
-// packets see either the old set or the new one. Nothing changes on error
-// before the swap.
-func (fw *Firewall) Replace(prefixes []netip.Prefix) error {
-	var v4, v6 []netip.Prefix
-	for _, p := range prefixes {
-		if err := canonical(p); err != nil {
-			return fmt.Errorf("replace: %w", err)
-		}
-		if p.Addr().Is4() {
-			v4 = append(v4, p)
-		} else {
-			v6 = append(v6, p)
-		}
-	}
-	if len(v4) > MaxRules || len(v6) > MaxRules {
-		return fmt.Errorf("replace: %d IPv4 and %d IPv6 prefixes exceed the capacity of %d per family", len(v4), len(v6), MaxRules)
-	}
-	new4, err := buildInner(fw.innerV4, v4, func(p netip.Prefix) any { return keyV4(p) })
-	if err != nil {
-		return fmt.Errorf("replace: %w", err)
-	}
-	defer new4.Close()
-	new6, err := buildInner(fw.innerV6, v6, func(p netip.Prefix) any { return keyV6(p) })
-	if err != nil {
-		return fmt.Errorf("replace: %w", err)
-	}
-	defer new6.Close()
-	// The outer maps keep the new tries alive after we close our fds.
-	if err := fw.objs.BlocklistV4.Update(uint32(0), new4, ebpf.UpdateAny); err != nil {
-		return fmt.Errorf("replace: swap IPv4 blocklist: %w", err)
-	}
-	if err := fw.objs.BlocklistV6.Update(uint32(0), new6, ebpf.UpdateAny); err != nil {
-		return fmt.Errorf("replace: swap IPv6 blocklist (IPv4 already swapped): %w", err)
-	}
-	return nil
-}
-
-func buildInner(spec *ebpf.MapSpec, prefixes []netip.Prefix, key func(netip.Prefix) any) (*ebpf.Map, error) {
-	m, err := ebpf.NewMap(spec)
-	if err != nil {
-		return nil, fmt.Errorf("create blocklist map: %w", err)
-	}
-	for _, p := range prefixes {
-		if err := m.Update(key(p), present, ebpf.UpdateAny); err != nil {
-			m.Close()
-			return nil, fmt.Errorf("fill new blocklist with %s: %w", p, err)
-		}
-	}
-	return m, nil
 }

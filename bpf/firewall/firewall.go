@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -16,6 +18,9 @@ type Options struct {
 	PinDir string
 	// Signing selects the object and the keys it must be signed by.
 	Signing Signing
+	// LockTimeout bounds how long a writer waits for another process
+	// editing the same pin dir; zero means DefaultLockTimeout.
+	LockTimeout time.Duration
 }
 
 // Mode selects how the program is attached to an interface.
@@ -57,12 +62,11 @@ func (m Mode) flags() (link.XDPAttachFlags, error) {
 
 // Firewall is a loaded XDP firewall with its blocklists and counters.
 type Firewall struct {
-	objs    firewallObjects
-	innerV4 *ebpf.MapSpec
-	innerV6 *ebpf.MapSpec
-	pinDir  string
-	link    link.Link
-	ifindex int
+	objs        firewallObjects
+	v4, v6      family
+	pinDir      string
+	lockTimeout time.Duration
+	att         attachment
 }
 
 // Load loads the program and its maps into the kernel. The caller must
@@ -87,91 +91,99 @@ func Load(opts Options) (*Firewall, error) {
 		}
 		copts.Maps.PinPath = opts.PinDir
 	}
-	fw := &Firewall{
-		innerV4: spec.Maps[firewallMapBlocklistV4].InnerMap.Copy(),
-		innerV6: spec.Maps[firewallMapBlocklistV6].InnerMap.Copy(),
-		pinDir:  opts.PinDir,
-	}
+	fw := newFirewall(spec, opts)
 	if err := spec.LoadAndAssign(&fw.objs, &copts); err != nil {
 		if errors.Is(err, ebpf.ErrMapIncompatible) {
-			return nil, fmt.Errorf("load firewall: maps pinned in %s were made by a different firewall version; remove them (rm %s/blocklist_v4 %s/blocklist_v6 %s/stats) to start with an empty set: %w",
+			return nil, fmt.Errorf("load firewall: maps pinned in %s were made by a different firewall version; remove them (rm %s/blocklist_v4* %s/blocklist_v6* %s/stats) to start with an empty set: %w",
 				opts.PinDir, opts.PinDir, opts.PinDir, opts.PinDir, err)
 		}
 		return nil, wrapLoadError(fmt.Sprintf("load firewall (pin dir %q)", opts.PinDir), err)
 	}
-	// A fresh outer map has an empty slot; a reused pinned one already
-	// holds the live trie, which must be kept.
-	if err := fw.ensureInner(fw.objs.BlocklistV4, fw.innerV4); err != nil {
-		fw.Close()
-		return nil, err
-	}
-	if err := fw.ensureInner(fw.objs.BlocklistV6, fw.innerV6); err != nil {
+	if err := fw.ensureInner(); err != nil {
 		fw.Close()
 		return nil, err
 	}
 	return fw, nil
 }
 
-func (fw *Firewall) ensureInner(outer *ebpf.Map, spec *ebpf.MapSpec) error {
-	inner, err := currentInner(outer)
-	if err == nil {
-		return inner.Close()
+func newFirewall(spec *ebpf.CollectionSpec, opts Options) *Firewall {
+	timeout := opts.LockTimeout
+	if timeout == 0 {
+		timeout = DefaultLockTimeout
 	}
-	if !errors.Is(err, ebpf.ErrKeyNotExist) {
+	return &Firewall{
+		v4:          family{name: firewallMapBlocklistV4, spec: spec.Maps[firewallMapBlocklistV4].InnerMap.Copy()},
+		v6:          family{name: firewallMapBlocklistV6, spec: spec.Maps[firewallMapBlocklistV6].InnerMap.Copy()},
+		pinDir:      opts.PinDir,
+		lockTimeout: timeout,
+	}
+}
+
+// ensureInner gives empty slots a trie and pins the live tries, under the
+// writer lock so two loaders of one fresh pin dir agree on one trie.
+func (fw *Firewall) ensureInner() error {
+	fw.v4.outer, fw.v6.outer = fw.objs.BlocklistV4, fw.objs.BlocklistV6
+	unlock, err := lockPinDir(fw.pinDir, fw.lockTimeout)
+	if err != nil {
 		return err
 	}
-	fresh, err := ebpf.NewMap(spec)
-	if err != nil {
-		return fmt.Errorf("create inner map for %s: %w", outer, err)
+	defer unlock()
+	if err := fw.v4.ensure(fw.pinDir); err != nil {
+		return err
 	}
-	defer fresh.Close()
-	// Fd arrays accept only BPF_ANY, so two loaders racing on one fresh
-	// pinned set may both install an (empty) trie; the last one wins.
-	if err := outer.Update(uint32(0), fresh, ebpf.UpdateAny); err != nil {
-		return fmt.Errorf("install inner map in %s: %w", outer, err)
-	}
-	return nil
+	return fw.v6.ensure(fw.pinDir)
 }
+
+// ErrNotPinned means the pin dir holds no firewall maps.
+var ErrNotPinned = errors.New("no firewall is pinned there")
+
+// Open opens the maps of the firewall pinned in opts.PinDir, without
+// loading the program: what a policy process needs (CAP_BPF and read/write
+// access to the pins). It changes nothing.
+func Open(opts Options) (*Firewall, error) {
+	if opts.PinDir == "" {
+		return nil, errors.New("open firewall: needs a pin dir")
+	}
+	spec, err := opts.Signing.loadSpec()
+	if err != nil {
+		return nil, fmt.Errorf("load firewall spec: %w", err)
+	}
+	fw := newFirewall(spec, opts)
+	maps := []struct {
+		name string
+		dst  **ebpf.Map
+	}{
+		{firewallMapBlocklistV4, &fw.objs.BlocklistV4},
+		{firewallMapBlocklistV6, &fw.objs.BlocklistV6},
+		{firewallMapStats, &fw.objs.Stats},
+	}
+	for _, m := range maps {
+		path := filepath.Join(opts.PinDir, m.name)
+		pinned, err := ebpf.LoadPinnedMap(path, nil)
+		if errors.Is(err, os.ErrNotExist) {
+			fw.Close()
+			return nil, fmt.Errorf("open %s: %w", path, ErrNotPinned)
+		}
+		if err != nil {
+			fw.Close()
+			return nil, fmt.Errorf("open pinned map %s: %w", path, err)
+		}
+		if err := spec.Maps[m.name].Compatible(pinned); err != nil {
+			pinned.Close()
+			fw.Close()
+			return nil, fmt.Errorf("pinned map %s was made by a different firewall version: %w", path, err)
+		}
+		*m.dst = pinned
+	}
+	fw.v4.outer, fw.v6.outer = fw.objs.BlocklistV4, fw.objs.BlocklistV6
+	return fw, nil
+}
+
+// PinDir returns the bpffs directory of this firewall ("" if unpinned).
+func (fw *Firewall) PinDir() string { return fw.pinDir }
 
 // Program returns the XDP program, owned by the Firewall.
 func (fw *Firewall) Program() *ebpf.Program { return fw.objs.XdpFirewall }
-
-// Attach attaches the program to the interface with the given index.
-func (fw *Firewall) Attach(ifindex int, mode Mode) error {
-	if ifindex <= 0 {
-		return fmt.Errorf("attach firewall: invalid interface index %d (look it up with net.InterfaceByName)", ifindex)
-	}
-	if fw.link != nil {
-		return fmt.Errorf("attach firewall to ifindex %d: already attached to ifindex %d; Detach first", ifindex, fw.ifindex)
-	}
-	flags, err := mode.flags()
-	if err != nil {
-		return fmt.Errorf("attach firewall to ifindex %d: %w", ifindex, err)
-	}
-	l, err := link.AttachXDP(link.XDPOptions{Program: fw.objs.XdpFirewall, Interface: ifindex, Flags: flags})
-	if err != nil {
-		return fmt.Errorf("attach firewall to ifindex %d in %s mode: %w", ifindex, mode, err)
-	}
-	fw.link, fw.ifindex = l, ifindex
-	return nil
-}
-
-// Attached reports whether the program is attached to an interface.
-func (fw *Firewall) Attached() bool { return fw.link != nil }
-
-// Detach removes the program from its interface. Detaching a firewall that
-// is not attached does nothing.
-func (fw *Firewall) Detach() error {
-	if fw.link == nil {
-		return nil
-	}
-	err := fw.link.Close()
-	fw.link, fw.ifindex = nil, 0
-	if err != nil {
-		return fmt.Errorf("detach firewall: %w", err)
-	}
-	return nil
-}
 
 // Unpin removes the map pins from PinDir, so the next Load starts with an
 // empty set. The maps live on while this Firewall holds them.
@@ -184,13 +196,20 @@ func (fw *Firewall) Unpin() error {
 			}
 		}
 	}
+	if fw.pinDir != "" {
+		for _, f := range []*family{&fw.v4, &fw.v6} {
+			if err := os.Remove(f.livePin(fw.pinDir)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("unpin live %s: %w", f.name, err))
+			}
+		}
+	}
 	return errors.Join(errs...)
 }
 
 // Close detaches the program and releases the kernel objects held by this
 // Firewall. Pinned maps stay pinned.
 func (fw *Firewall) Close() error {
-	errs := []error{fw.Detach()}
+	errs := []error{fw.release(), fw.v4.close(), fw.v6.close()}
 	if err := fw.objs.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close firewall objects: %w", err))
 	}

@@ -3,8 +3,9 @@
 #ifndef BPFLAB_FIREWALL_H
 #define BPFLAB_FIREWALL_H
 
-/* Capacity of one blocklist (per address family). */
-#define FW_MAX_RULES 65536
+/* Capacity of one blocklist (per address family): a million-entry policy
+ * fits. The tries are not preallocated, so this costs nothing unused. */
+#define FW_MAX_RULES (1 << 20)
 
 /* LPM trie keys: prefixlen first, then the address in network byte order. */
 struct fw_lpm_v4 {
