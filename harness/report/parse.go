@@ -87,6 +87,8 @@ func ParseGoTest(pkg string, output []byte, exitCode int) []Test {
 		stray = append(stray, line)
 	}
 
+	blamePanic(order, byName, stray)
+
 	var tests []Test
 	anyFailed, anyUnfinished := false, false
 	for _, a := range order {
@@ -146,6 +148,32 @@ func hasTestifyError(lines []string) bool {
 	return false
 }
 
+// blamePanic gives a test panic to the test it came from: the testing
+// package prints "--- FAIL" for the panicking test (and its parents), then
+// the panic and stack at the left margin, outside any test. The last failed
+// test without failed subtests is the one that panicked.
+func blamePanic(order []*testAcc, byName map[string]*testAcc, stray []string) {
+	at := -1
+	for i, l := range stray {
+		if strings.HasPrefix(l, "panic: ") && !strings.HasPrefix(l, "panic: test timed out") {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return
+	}
+	var culprit *testAcc
+	for _, a := range order {
+		if a.done && a.status == Fail && failedChild(byName, a.name) == "" {
+			culprit = a // the last failed leaf: children come after parents
+		}
+	}
+	if culprit != nil {
+		culprit.lines = append(culprit.lines, stray[at:]...)
+	}
+}
+
 func exitWords(code int) string {
 	if code < 0 {
 		return "did not exit (killed or timed out)"
@@ -183,6 +211,11 @@ func failureReason(lines []string) string {
 			parts = append(parts, c)
 		}
 		return oneLine(strings.Join(parts, " "))
+	}
+	for _, l := range lines {
+		if strings.HasPrefix(l, "panic: ") {
+			return oneLine(l)
+		}
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		if s := strings.TrimSpace(lines[i]); s != "" && !strings.HasPrefix(lines[i], " ") {

@@ -59,7 +59,7 @@ func TestParseGoTest(t *testing.T) {
 		{
 			file: "panic.txt", exit: 2, count: 11,
 			want: map[string]want{
-				"TestPanic": {Fail, ""},
+				"TestPanic": {Fail, "panic: oh no [recovered, repanicked]"},
 				"TestPar1":  {Fail, "no result"},
 			},
 		},
@@ -158,4 +158,25 @@ func TestParentReasonNamesFailedChild(t *testing.T) {
 	assert.Equal(t, "p_test.go:3: 40 noise processes", got[0].Output, "the parent's context lines stay in its output")
 	assert.Equal(t, "subtest deep failed", got[1].Reason)
 	assert.Equal(t, "boom", got[2].Reason)
+}
+
+func TestPanicGoesToInnermostFailedTest(t *testing.T) {
+	out := "=== RUN   TestP\n=== RUN   TestP/native\n--- FAIL: TestP (0.24s)\n    --- FAIL: TestP/native (0.21s)\n" +
+		"panic: runtime error: invalid memory address or nil pointer dereference [recovered, repanicked]\n" +
+		"[signal SIGSEGV: segmentation violation code=0x1 addr=0x50 pc=0x6f303a]\n\ngoroutine 7 [running]:\n"
+	got := ParseGoTest("p", []byte(out), 2)
+	require.Len(t, got, 2)
+	assert.Equal(t, "subtest native failed", got[0].Reason)
+	assert.Equal(t, "panic: runtime error: invalid memory address or nil pointer dereference [recovered, repanicked]", got[1].Reason)
+	assert.Contains(t, got[1].Output, "goroutine 7 [running]:")
+}
+
+func TestPanicAfterLoggingInSubtest(t *testing.T) {
+	out := "=== RUN   TestP\n=== RUN   TestP/a\n    p_test.go:5: about to crash\n--- FAIL: TestP (0.01s)\n    --- FAIL: TestP/a (0.01s)\n" +
+		"panic: boom [recovered, repanicked]\n"
+	got := ParseGoTest("p", []byte(out), 2)
+	require.Len(t, got, 2)
+	assert.Equal(t, "subtest a failed", got[0].Reason)
+	assert.Equal(t, "panic: boom [recovered, repanicked]", got[1].Reason)
+	assert.Equal(t, "p_test.go:5: about to crash\npanic: boom [recovered, repanicked]", got[1].Output)
 }
