@@ -1,0 +1,5 @@
+bpflab-signature v1
+signer: bpflab release key 2026-11
+key-id: 4718927e9e5d50f3
+object-sha256: c7063d567e7003e03498b155113b28bb013c1971d6af72c3a6e70977556d787b
+signature: IGGG84SrduKua06PV9ZN2P1BKQejRqje60QyaNJbeM5lLOzwvCiokiPioA3pADqeGtUZuXgO6jpeJGlaQfqoDA==
