@@ -26,6 +26,22 @@ func newTracker(start time.Time, stream func(string, []byte)) *tracker {
 	return &tracker{start: start, stream: stream}
 }
 
+// scanConsole reads the kernel console (vng's stderr with --verbose). Without
+// udev in the guest, vng shows the command's output only there, so a run
+// marker on the console also ends the boot phase.
+func (t *tracker) scanConsole(r io.Reader) {
+	scanLines(r, func(line string) {
+		if i := strings.Index(line, guest.MarkRun); i >= 0 {
+			t.mu.Lock()
+			if t.testAt.IsZero() {
+				t.testAt = time.Now()
+				t.running = strings.TrimPrefix(line[i:], guest.MarkRun)
+			}
+			t.mu.Unlock()
+		}
+	})
+}
+
 func (t *tracker) scan(r io.Reader) {
 	scanLines(r, func(line string) {
 		t.mu.Lock()

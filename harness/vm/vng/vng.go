@@ -138,10 +138,13 @@ func (b *Backend) Run(ctx context.Context, job vm.Job) (*vm.Run, error) {
 	cmd := exec.Command("vng", b.Args(job.Kernel, accel, share, spec)...)
 	cmd.Dir = job.WorkDir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = con
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return run, &vm.PhaseError{Phase: "setup", Err: fmt.Errorf("vng stdout: %w", err)}
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return run, &vm.PhaseError{Phase: "setup", Err: fmt.Errorf("vng stderr: %w", err)}
 	}
 	fmt.Fprintf(logFile, "bpflab: vng %s\n", strings.Join(cmd.Args[1:], " "))
 	start := time.Now()
@@ -149,14 +152,13 @@ func (b *Backend) Run(ctx context.Context, job vm.Job) (*vm.Run, error) {
 		return run, &vm.PhaseError{Phase: "boot", Err: fmt.Errorf("start vng: %w", err)}
 	}
 	tr := newTracker(start, job.Stream)
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		tr.scan(io.TeeReader(stdout, con))
-	}()
+	var scans sync.WaitGroup
+	scans.Add(2)
+	go func() { defer scans.Done(); tr.scan(io.TeeReader(stdout, con)) }()
+	go func() { defer scans.Done(); tr.scanConsole(io.TeeReader(stderr, con)) }()
 	waited := make(chan error, 1)
 	go func() {
-		<-scanned // Wait closes the pipe: read it all first
+		scans.Wait() // Wait closes the pipes: read them to the end first
 		waited <- cmd.Wait()
 	}()
 
@@ -174,6 +176,8 @@ wait:
 		}
 		phase, since := tr.phase()
 		switch {
+		case ctx.Err() != nil:
+			stopErr = &vm.PhaseError{Phase: phase, Err: fmt.Errorf("%s: interrupted after %s", tr.where(), time.Since(start).Round(time.Second))}
 		case jobCtx.Err() != nil:
 			stopErr = &vm.PhaseError{Phase: phase, Err: fmt.Errorf("%s: job deadline passed after %s", tr.where(), time.Since(start).Round(time.Second))}
 		case phase == "boot" && since > boot:

@@ -76,6 +76,14 @@ func TestTrackerPhasesAndStream(t *testing.T) {
 	assert.Equal(t, []string{"boot", "test", "shutdown"}, names)
 }
 
+func TestTrackerConsoleEndsBoot(t *testing.T) {
+	tr := newTracker(time.Now(), nil)
+	tr.scanConsole(strings.NewReader("[ 19.2] virtme-init: starting script\n[ 19.3] " + guest.MarkRun + "scenarios/xdp\n"))
+	p, _ := tr.phase()
+	assert.Equal(t, "test", p)
+	assert.Equal(t, "running scenarios/xdp", tr.where())
+}
+
 func TestConsoleTail(t *testing.T) {
 	var file bytes.Buffer
 	c := newConsole(&file, 32)
