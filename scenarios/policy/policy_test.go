@@ -140,7 +140,7 @@ func livePolicy(t *testing.T, mode firewall.Mode) {
 	c, err := topo.Capture()
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, c.Close()) })
-	b, err := packet.NewBuilder(topo.DUTMAC)
+	b, err := packet.NewBuilder(netlab.SinkMAC)
 	require.NoError(t, err)
 
 	before, err := fw.Stats()

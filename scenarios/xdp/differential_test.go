@@ -133,11 +133,19 @@ func TestDifferentialRandom(t *testing.T) {
 			l.deliver(t, frames)
 			veth := sub(sub(l.stats(t), before), passV4) // minus the fence
 
-			before = l.stats(t)
+			// Per-frame counter deltas around each test run tell which
+			// counters a frame moves; their sum must equal the veth delta.
 			var passed, dropped int
+			var run firewall.Stats
 			for _, f := range frames {
+				pre := l.stats(t)
 				v, err := l.fw.TestRun(f.Bytes)
 				require.NoError(t, err, "test run %s", f)
+				one := sub(l.stats(t), pre)
+				if one.Passed+one.Dropped+one.Malformed != 1 {
+					t.Errorf("%s: one test run moved the verdict counters by %+v; bytes %x", f, one, f.Bytes)
+				}
+				run = add(run, one)
 				delivered := l.cap.Count(f.Marker)
 				if v == firewall.XDPPass {
 					passed++
@@ -148,8 +156,8 @@ func TestDifferentialRandom(t *testing.T) {
 					assert.Zero(t, delivered, "%s: BPF_PROG_TEST_RUN drops it, veth delivered it; bytes %x", f, f.Bytes)
 				}
 			}
-			run := sub(l.stats(t), before)
-			assert.Equal(t, run, veth, "counters: test runs vs veth delivery of the same frames")
+			assert.Zero(t, l.cap.Foreign(), "unexpected frames on dut0 (they skew the veth counters): %x", l.cap.ForeignFrames())
+			assert.Equal(t, run, veth, "counters: sum of per-frame test-run deltas vs veth delivery of the same frames")
 			t.Logf("%d frames: %d passed, %d dropped; counters %+v", len(frames), passed, dropped, run)
 			assert.Positive(t, passed, "a useful random set passes some frames")
 			assert.Positive(t, dropped, "a useful random set drops some frames")

@@ -14,6 +14,11 @@
 // its bytes (the kernel moves it into the skb and reports it through
 // PACKET_AUXDATA); the firewall, which runs before that, sees the tag.
 //
+// Unicast frames go to netlab.SinkMAC, not to dut0's own MAC: XDP and the
+// taps see them all the same, but the DUT's IP stack ignores them and so
+// never answers with ICMP or ARP, whose side effects were measured to add a
+// stray XDP run to the counters in generic mode (see netlab.SinkMAC).
+//
 // The tests need root and a kernel with veth; they run unchanged as a static
 // `go test -c` binary inside the matrix VMs.
 package xdp

@@ -40,7 +40,7 @@ func newLab(t *testing.T, mode firewall.Mode, opts firewall.Options) *lab {
 	c, err := topo.Capture()
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, c.Close()) })
-	b, err := packet.NewBuilder(topo.DUTMAC)
+	b, err := packet.NewBuilder(netlab.SinkMAC)
 	require.NoError(t, err)
 	return &lab{topo: topo, fw: fw, cap: c, b: b}
 }
