@@ -143,3 +143,101 @@ func (fw *Firewall) Blocked() ([]netip.Prefix, error) {
 	})
 	return out, nil
 }
+
+// BlockAll adds every prefix under one writer lock. Input is validated
+// first; if the kernel refuses one, the ones added before it are removed
+// again, so the live set is as before.
+func (fw *Firewall) BlockAll(ps []netip.Prefix) error {
+	return fw.editAll(ps, true)
+}
+
+// UnblockAll removes every prefix under one writer lock, or none: if one
+// is not blocked, the ones removed before it are put back.
+func (fw *Firewall) UnblockAll(ps []netip.Prefix) error {
+	return fw.editAll(ps, false)
+}
+
+func (fw *Firewall) editAll(ps []netip.Prefix, block bool) error {
+	verb := map[bool]string{true: "block", false: "unblock"}[block]
+	for _, p := range ps {
+		if err := canonical(p); err != nil {
+			return fmt.Errorf("%s: %w", verb, err)
+		}
+	}
+	unlock, err := lockPinDir(fw.pinDir, fw.lockTimeout)
+	if err != nil {
+		return fmt.Errorf("%s: %w", verb, err)
+	}
+	defer unlock()
+	v4, err := fw.v4.open(fw.pinDir)
+	if err != nil {
+		return err
+	}
+	defer v4.Close()
+	v6, err := fw.v6.open(fw.pinDir)
+	if err != nil {
+		return err
+	}
+	defer v6.Close()
+	// apply adds or removes p; with add, BPF_NOEXIST tells which prefixes
+	// were new, so an undo removes only those.
+	apply := func(p netip.Prefix, add bool) error {
+		m, key := v6, any(keyV6(p))
+		if p.Addr().Is4() {
+			m, key = v4, keyV4(p)
+		}
+		if add {
+			return m.Update(key, present, ebpf.UpdateNoExist)
+		}
+		return m.Delete(key)
+	}
+	var done []netip.Prefix
+	for _, p := range ps {
+		err := apply(p, block)
+		if block && errors.Is(err, ebpf.ErrKeyExist) {
+			continue // blocked already
+		}
+		if err != nil {
+			var undo []error
+			for _, d := range done {
+				if uerr := apply(d, !block); uerr != nil {
+					undo = append(undo, uerr)
+				}
+			}
+			if errors.Is(err, ebpf.ErrKeyNotExist) {
+				err = fmt.Errorf("prefix is not blocked: %w", err)
+			}
+			return errors.Join(fmt.Errorf("%s %s: %w (nothing changed)", verb, p, err), errors.Join(undo...))
+		}
+		done = append(done, p)
+	}
+	return nil
+}
+
+// Entries counts the prefixes in the live blocklists.
+func (fw *Firewall) Entries() (v4, v6 int, err error) {
+	count := func(f *family, key any) (int, error) {
+		m, err := f.open(fw.pinDir)
+		if err != nil {
+			return 0, err
+		}
+		defer m.Close()
+		n := 0
+		var val uint8
+		it := m.Iterate()
+		for it.Next(key, &val) {
+			n++
+		}
+		if err := it.Err(); err != nil {
+			return 0, fmt.Errorf("count %s: %w", f.name, err)
+		}
+		return n, nil
+	}
+	if v4, err = count(&fw.v4, new(firewallFwLpmV4)); err != nil {
+		return 0, 0, err
+	}
+	if v6, err = count(&fw.v6, new(firewallFwLpmV6)); err != nil {
+		return 0, 0, err
+	}
+	return v4, v6, nil
+}

@@ -23,13 +23,16 @@ type command struct {
 // commands lists the subcommands; each lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the version", runVersion},
-		"exec":    {"run one static binary inside a kernel (go test -exec)", runExec},
-		"verify":  {"check BPF object signatures and print signer and sha256", runVerify},
-		"sign":    {"sign BPF objects with the release key (maintainers)", runSign},
-		"keygen":  {"create a signing key pair", runKeygen},
-		"kernels": {"list, fetch, verify and update the kernel matrix", runKernels},
-		"matrix":  {"run the scenarios on every kernel and print a kernel x test table", runMatrix},
+		"version":  {"print the version", runVersion},
+		"exec":     {"run one static binary inside a kernel (go test -exec)", runExec},
+		"verify":   {"check BPF object signatures and print signer and sha256", runVerify},
+		"sign":     {"sign BPF objects with the release key (maintainers)", runSign},
+		"keygen":   {"create a signing key pair", runKeygen},
+		"kernels":  {"list, fetch, verify and update the kernel matrix", runKernels},
+		"matrix":   {"run the scenarios on every kernel and print a kernel x test table", runMatrix},
+		"firewall": {"attach, detach and inspect the XDP firewall on an interface", runFirewall},
+		"policy":   {"block, unblock, list, load and export the live blocklist", runPolicy},
+		"trace":    {"stream execve events (Ctrl-C stops and detaches)", runTrace},
 	}
 }
 

@@ -1,0 +1,7 @@
+package main
+
+import "context"
+
+func runTrace(ctx context.Context, args []string) error {
+	return runOperator(ctx, "trace", args)
+}
