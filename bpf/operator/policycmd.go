@@ -85,7 +85,6 @@ func runPolicy(ctx context.Context, env Env, args []string) error {
 	return classify(privilege.JobMaps, err)
 }
 
-
 func readPolicy(env Env, name string) ([]netip.Prefix, error) {
 	var r io.Reader = env.Stdin
 	if name != "-" {

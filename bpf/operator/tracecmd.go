@@ -98,7 +98,9 @@ func printCounts(env Env, tr *execve.Tracker, pid uint32, asJSON bool) error {
 			pids = append(pids, p)
 		}
 	}
-	sort.Slice(pids, func(i, j int) bool { return all[pids[i]] > all[pids[j]] || all[pids[i]] == all[pids[j]] && pids[i] < pids[j] })
+	sort.Slice(pids, func(i, j int) bool {
+		return all[pids[i]] > all[pids[j]] || all[pids[i]] == all[pids[j]] && pids[i] < pids[j]
+	})
 	if asJSON {
 		out := make(map[string]uint64, len(pids))
 		for _, p := range pids {
