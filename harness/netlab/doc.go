@@ -11,7 +11,9 @@
 // every earlier frame that was not seen was dropped. No sleep is an oracle.
 //
 // Everything is created through netlink and raw sockets (no `ip` command),
-// so the package works inside minimal VM guests. The namespaces are
+// so the package works inside minimal VM guests and static test binaries.
+// Both veth ends get one queue, which native XDP on older kernels (5.10)
+// also requires (rx queues >= the peer's tx queues). The namespaces are
 // anonymous: they vanish with the last reference, even if the test process
 // dies, and deleting them removes the veth pair.
 package netlab

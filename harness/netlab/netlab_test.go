@@ -1,6 +1,7 @@
 package netlab_test
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"testing"
@@ -238,4 +239,24 @@ func TestNamespaceDoRestores(t *testing.T) {
 	after, err := net.Interfaces()
 	require.NoError(t, err)
 	assert.Equal(t, len(before), len(after), "the calling thread is back in its namespace")
+}
+
+func TestClose(t *testing.T) {
+	testenv.Setup(t)
+	topo, err := netlab.Create(context.Background())
+	require.NoError(t, err)
+	b, err := packet.NewBuilder(topo.DUTMAC)
+	require.NoError(t, err)
+	f, err := b.UDP4("v4", src4, dst4)
+	require.NoError(t, err)
+	require.NoError(t, topo.Inject(f.Bytes))
+	require.NoError(t, topo.Close())
+	assert.ErrorContains(t, topo.Inject(f.Bytes), "closed")
+	assert.NoError(t, topo.Close(), "a second Close does nothing")
+	assert.Error(t, topo.DUT.Do(func() error { return nil }), "a closed namespace cannot be entered")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = netlab.Create(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
 }

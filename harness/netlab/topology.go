@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -67,30 +66,32 @@ func New(tb testing.TB) *Topology {
 
 // Create builds the namespaces, the veth pair and the addresses. The caller
 // must Close the Topology.
-func Create(ctx context.Context) (topo *Topology, err error) {
-	topo = &Topology{}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, topo.Close())
-			topo = nil
-		}
-	}()
-	if topo.DUT, err = newNamespace("dut"); err != nil {
-		return nil, err
-	}
-	if topo.Peer, err = newNamespace("peer"); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("create topology: %w", err)
-	}
-	if err := topo.buildVeth(); err != nil {
-		return nil, err
-	}
-	if topo.inj, err = newInjector(topo.Peer, topo.PeerIndex); err != nil {
-		return nil, err
+func Create(ctx context.Context) (*Topology, error) {
+	topo := &Topology{}
+	if err := topo.build(ctx); err != nil {
+		return nil, errors.Join(err, topo.Close())
 	}
 	return topo, nil
+}
+
+func (t *Topology) build(ctx context.Context) error {
+	var err error
+	if t.DUT, err = newNamespace("dut"); err != nil {
+		return err
+	}
+	if t.Peer, err = newNamespace("peer"); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create topology: %w", err)
+	}
+	if err := t.buildVeth(); err != nil {
+		return err
+	}
+	if t.inj, err = newInjector(t.Peer, t.PeerIndex); err != nil {
+		return err
+	}
+	return nil
 }
 
 func (t *Topology) buildVeth() error {
@@ -113,10 +114,7 @@ func (t *Topology) buildVeth() error {
 		PeerNumTxQueues: 1, PeerNumRxQueues: 1,
 	}
 	if err := dh.LinkAdd(veth); err != nil {
-		if errors.Is(err, unix.EOPNOTSUPP) {
-			return fmt.Errorf("create veth pair %s/%s: veth: operation not supported; load the veth module (modprobe veth)", DUTLink, PeerLink)
-		}
-		return fmt.Errorf("create veth pair %s/%s: %w", DUTLink, PeerLink, err)
+		return vethError(err)
 	}
 	if t.DUTIndex, t.DUTMAC, err = configure(dh, t.DUT.Name, DUTLink, DUTAddr4, DUTAddr6); err != nil {
 		return err
@@ -136,6 +134,15 @@ func (t *Topology) buildVeth() error {
 		return err
 	}
 	return nil
+}
+
+// vethError explains a failed veth creation. The kernel answers EOPNOTSUPP
+// when no "veth" link kind is registered (module not loaded, or not built).
+func vethError(err error) error {
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		return fmt.Errorf("create veth pair %s/%s: veth: operation not supported; load the veth module (modprobe veth): %w", DUTLink, PeerLink, err)
+	}
+	return fmt.Errorf("create veth pair %s/%s: %w", DUTLink, PeerLink, err)
 }
 
 // configure sets addresses and brings the link up. IPv6 link-local address
@@ -184,16 +191,4 @@ func (t *Topology) Close() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// Sysctl writes value to /proc/sys/<key> inside ns (procfs resolves
-// net.* keys against the caller's namespace at open time).
-func (n *Namespace) Sysctl(key, value string) error {
-	return n.Do(func() error {
-		path := "/proc/sys/" + key
-		if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
-			return fmt.Errorf("namespace %s: sysctl %s=%s: %w", n.Name, key, value, err)
-		}
-		return nil
-	})
 }
