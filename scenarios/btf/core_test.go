@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bpflab/bpflab/bpf/core"
+	"github.com/bpflab/bpflab/harness/probe"
 	"github.com/bpflab/bpflab/harness/testenv"
 )
 
@@ -18,6 +19,8 @@ import (
 // making the syscall.
 func TestTaskStateThroughCORE(t *testing.T) {
 	testenv.Setup(t)
+	probe.Skip(t, probe.KernelBTF)
+	probe.Skip(t, probe.Tracepoint)
 	kernel, err := btf.LoadKernelSpec()
 	require.NoError(t, err, "kernel BTF (CONFIG_DEBUG_INFO_BTF) is needed for CO-RE")
 	want, err := core.KernelField(kernel)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bpflab/bpflab/bpf/core"
 	"github.com/bpflab/bpflab/harness/loadreport"
+	"github.com/bpflab/bpflab/harness/probe"
 	"github.com/bpflab/bpflab/harness/testenv"
 )
 
@@ -16,6 +17,8 @@ import (
 // kernel, checks it is complete, and leaves it for the matrix.
 func TestLoadReport(t *testing.T) {
 	testenv.Setup(t)
+	probe.Skip(t, probe.KernelBTF)
+	probe.Skip(t, probe.Tracepoint)
 	objs := loadreport.Bpflab()
 	r, err := loadreport.Build(objs)
 	require.NoError(t, err)

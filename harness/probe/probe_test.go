@@ -1,0 +1,70 @@
+package probe
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseVersion(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Version
+		err  bool
+	}{
+		{"6.1.0-56-amd64", Version{6, 1, 0}, false},
+		{"6.18.44-fc-v782", Version{6, 18, 44}, false},
+		{"5.10.262", Version{5, 10, 262}, false},
+		{"7.2-rc1", Version{7, 2, 0}, false},
+		{"6.12.118+deb13-amd64", Version{6, 12, 118}, false},
+		{"garbage", Version{}, true},
+		{"6", Version{}, true},
+	} {
+		got, err := ParseVersion(tc.in)
+		if tc.err {
+			assert.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+	}
+	assert.True(t, Version{5, 10, 0}.Less(Version{5, 14, 0}))
+	assert.False(t, Version{6, 9, 0}.Less(Version{6, 9, 0}))
+	assert.Equal(t, "5.8", Version{5, 8, 0}.String())
+}
+
+func TestCheck(t *testing.T) {
+	res := func(f Feature, s Status, detail string) Result {
+		return Result{Feature: f, Name: f.String(), Min: f.MinVersion().String(), Status: s, Detail: detail}
+	}
+	results := []Result{
+		res(RingBuf, Unsupported, "no"),                        // 6.1 >= 5.8: unexplained
+		res(Token, Unsupported, "EINVAL"),                      // 6.1 < 6.9: fine
+		res(BPFLoop, Supported, "yes"),                         // 6.1 >= 5.17: fine
+		res(KernelSignatures, Supported, "backported"),         // 6.1 < 6.18: backport note
+		res(XDPLink, Unknown, "EPERM"),                         // unknown: not compared
+		res(LPMBatchOps, Unsupported, "no documented minimum"), // not compared
+	}
+	ds := Check(results, Version{6, 1, 0})
+	require.Len(t, ds, 2)
+	assert.Equal(t, RingBuf, ds[0].Feature)
+	assert.True(t, ds[0].Unexplained())
+	assert.Contains(t, ds[0].String(), "ring buffer: not supported on 6.1 although it needs only 5.8")
+	assert.Equal(t, KernelSignatures, ds[1].Feature)
+	assert.True(t, ds[1].Backport)
+	assert.False(t, ds[1].Unexplained())
+
+	sig := Check([]Result{res(KernelSignatures, Unsupported, "answered EOPNOTSUPP")}, Version{6, 18, 0})
+	require.Len(t, sig, 1)
+	assert.NotEmpty(t, sig[0].Explanation, "EOPNOTSUPP is a kernel build without signature checks")
+}
+
+func TestEveryFeatureDocumented(t *testing.T) {
+	for _, f := range All() {
+		assert.NotContains(t, f.String(), "Feature(", "feature %d has no name", int(f))
+		if f != LPMBatchOps {
+			assert.False(t, f.MinVersion().IsZero(), "%s has no documented minimum version", f)
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package btf_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bpflab/bpflab/harness/loadreport"
+	"github.com/bpflab/bpflab/harness/probe"
+	"github.com/bpflab/bpflab/harness/testenv"
+)
+
+// TestFeatureProbes probes every feature, lists the results, checks them
+// against the documented minimum versions and fails on a disagreement
+// nothing explains. Results go to $BPFLAB_ARTIFACTS for the matrix.
+func TestFeatureProbes(t *testing.T) {
+	testenv.Setup(t)
+	v, rel, err := probe.KernelVersion()
+	require.NoError(t, err)
+	results := probe.New().All()
+	require.Len(t, results, len(probe.All()))
+	for _, r := range results {
+		min := r.Min
+		if min == "" {
+			min = "-"
+		}
+		t.Logf("%-36s min %-5s %-13s %s", r.Name, min, r.Status, r.Detail)
+		assert.NotEqual(t, probe.Unknown, r.Status, "probe %s could not tell: %s", r.Name, r.Detail)
+	}
+	ds := probe.Check(results, v)
+	for _, d := range ds {
+		if d.Unexplained() {
+			t.Errorf("kernel %s: %s", rel, d)
+		} else {
+			t.Logf("kernel %s: %s", rel, d)
+		}
+	}
+
+	if dir := os.Getenv(loadreport.EnvArtifacts); dir != "" {
+		data, err := json.MarshalIndent(struct {
+			Kernel        string               `json:"kernel"`
+			Results       []probe.Result       `json:"results"`
+			Disagreements []probe.Disagreement `json:"disagreements"`
+		}{rel, results, ds}, "", "  ")
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		path := filepath.Join(dir, "probes-"+rel+".json")
+		require.NoError(t, os.WriteFile(path, data, 0o644))
+		t.Logf("probe results written to %s", path)
+	}
+}
+
+// TestSkipStatesTheProbe checks the skip helper on a feature this kernel
+// lacks, if there is one: the skip message carries the probe's answer.
+func TestSkipStatesTheProbe(t *testing.T) {
+	testenv.Setup(t)
+	p := probe.New()
+	for _, f := range probe.All() {
+		if r := p.Probe(f); r.Status == probe.Unsupported {
+			t.Run(f.String(), func(t *testing.T) {
+				probe.Skip(t, f)
+				t.Fatalf("probe.Skip did not skip although %s", r)
+			})
+			return
+		}
+	}
+	t.Skip("every probed feature is supported on this kernel: nothing to skip")
+}
