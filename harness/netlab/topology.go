@@ -28,11 +28,16 @@ var (
 
 // SinkMAC is a unicast MAC no interface owns. Frames sent to it reach dut0,
 // its XDP program and its taps (as PACKET_OTHERHOST), but the DUT's IP stack
-// discards them, so it never reacts (ICMP errors, ARP for the source). Such
-// reactions were measured to disturb exact XDP counters in generic mode:
-// with frames addressed to dut0's own MAC, about 1 run in 12 of the random
-// differential scenario counted one extra non-IP XDP_PASS that no tap saw;
-// with SinkMAC, 0 in 60.
+// discards them, so it never reacts (ICMP errors, ARP for the source).
+//
+// Why it matters, measured on 6.18: a UDP frame to dut0's own MAC from the
+// subnet broadcast address 192.0.2.255 makes the DUT send an ICMP error to
+// that broadcast address; the kernel loops broadcast copies back into dut0
+// (dev_loopback_xmit: PACKET_LOOPBACK, mac header reset to the IP header).
+// Generic XDP runs on that copy, seeing the IP header where the Ethernet
+// header should be, while AF_PACKET taps drop PACKET_LOOPBACK. Result: one
+// XDP run (classified as non-IP, passed) that no capture sees. Native XDP
+// does not see such copies.
 var SinkMAC = net.HardwareAddr{0x02, 0xb2, 0, 0, 0, 1}
 
 // Topology is the dut/peer namespace pair and the veth between them.
