@@ -113,27 +113,20 @@ func (fw *Firewall) Blocked() ([]netip.Prefix, error) {
 		return nil, err
 	}
 	defer v4.Close()
-	var k4 firewallFwLpmV4
-	var val uint8
-	it := v4.Iterate()
-	for it.Next(&k4, &val) {
-		out = append(out, netip.PrefixFrom(netip.AddrFrom4(k4.Addr), int(k4.Prefixlen)))
-	}
-	if err := it.Err(); err != nil {
-		return nil, fmt.Errorf("iterate IPv4 blocklist: %w", err)
+	if err := eachKey(v4, func(k firewallFwLpmV4) {
+		out = append(out, netip.PrefixFrom(netip.AddrFrom4(k.Addr), int(k.Prefixlen)))
+	}); err != nil {
+		return nil, fmt.Errorf("IPv4 blocklist: %w", err)
 	}
 	v6, err := fw.v6.open(fw.pinDir)
 	if err != nil {
 		return nil, err
 	}
 	defer v6.Close()
-	var k6 firewallFwLpmV6
-	it = v6.Iterate()
-	for it.Next(&k6, &val) {
-		out = append(out, netip.PrefixFrom(netip.AddrFrom16(k6.Addr), int(k6.Prefixlen)))
-	}
-	if err := it.Err(); err != nil {
-		return nil, fmt.Errorf("iterate IPv6 blocklist: %w", err)
+	if err := eachKey(v6, func(k firewallFwLpmV6) {
+		out = append(out, netip.PrefixFrom(netip.AddrFrom16(k.Addr), int(k.Prefixlen)))
+	}); err != nil {
+		return nil, fmt.Errorf("IPv6 blocklist: %w", err)
 	}
 	slices.SortFunc(out, func(a, b netip.Prefix) int {
 		if c := a.Addr().Compare(b.Addr()); c != 0 {
@@ -216,27 +209,20 @@ func (fw *Firewall) editAll(ps []netip.Prefix, block bool) error {
 
 // Entries counts the prefixes in the live blocklists.
 func (fw *Firewall) Entries() (v4, v6 int, err error) {
-	count := func(f *family, key any) (int, error) {
-		m, err := f.open(fw.pinDir)
-		if err != nil {
-			return 0, err
-		}
-		defer m.Close()
-		n := 0
-		var val uint8
-		it := m.Iterate()
-		for it.Next(key, &val) {
-			n++
-		}
-		if err := it.Err(); err != nil {
-			return 0, fmt.Errorf("count %s: %w", f.name, err)
-		}
-		return n, nil
-	}
-	if v4, err = count(&fw.v4, new(firewallFwLpmV4)); err != nil {
+	m4, err := fw.v4.open(fw.pinDir)
+	if err != nil {
 		return 0, 0, err
 	}
-	if v6, err = count(&fw.v6, new(firewallFwLpmV6)); err != nil {
+	defer m4.Close()
+	if err := eachKey(m4, func(firewallFwLpmV4) { v4++ }); err != nil {
+		return 0, 0, err
+	}
+	m6, err := fw.v6.open(fw.pinDir)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer m6.Close()
+	if err := eachKey(m6, func(firewallFwLpmV6) { v6++ }); err != nil {
 		return 0, 0, err
 	}
 	return v4, v6, nil
