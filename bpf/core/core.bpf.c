@@ -4,9 +4,13 @@
 /* CO-RE portability probe: reads the calling task's state through
  * task_struct->__state where the kernel has it (5.14 and later) and through
  * the older task_struct->state otherwise, choosing with
- * bpf_core_field_exists. vmlinux.h only knows __state, so the old layout is
- * described by a local "flavour" type (the ___old suffix is ignored when
- * the loader matches it against the kernel's task_struct). */
+ * bpf_core_field_exists. Both layouts are described by local "flavour"
+ * types holding only the fields used (the ___new/___old suffix is ignored
+ * when the loader matches them against the kernel's task_struct). Using
+ * vmlinux.h's full task_struct instead would drag its whole type graph
+ * into the object's BTF, where clang 19 orders some forward declarations
+ * differently depending on the output path: the build would not be
+ * reproducible. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -27,6 +31,12 @@ struct {
 /* bpf2go generates Go types only for types present in the BTF. */
 const enum core_field *unused_core_field __attribute__((unused));
 
+struct task_struct___new {
+	unsigned int __state;
+	int pid;
+	int tgid;
+} __attribute__((preserve_access_index));
+
 struct task_struct___old {
 	long state;
 } __attribute__((preserve_access_index));
@@ -37,7 +47,7 @@ SEC("tp/syscalls/sys_enter_getppid")
 int task_state(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct task_struct *task;
+	struct task_struct___new *task;
 	struct core_result *r;
 	__u32 zero = 0;
 
@@ -46,7 +56,7 @@ int task_state(void *ctx)
 	r = bpf_map_lookup_elem(&result, &zero);
 	if (!r)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
+	task = (void *)bpf_get_current_task();
 	if (bpf_core_field_exists(task->__state)) {
 		r->field = CORE_FIELD_STATE_NEW;
 		r->state = BPF_CORE_READ(task, __state);

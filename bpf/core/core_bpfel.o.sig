@@ -1,5 +1,5 @@
 bpflab-signature v1
 signer: bpflab release key 2026-11
 key-id: 4718927e9e5d50f3
-object-sha256: c7063d567e7003e03498b155113b28bb013c1971d6af72c3a6e70977556d787b
-signature: IGGG84SrduKua06PV9ZN2P1BKQejRqje60QyaNJbeM5lLOzwvCiokiPioA3pADqeGtUZuXgO6jpeJGlaQfqoDA==
+object-sha256: c296ef2bc51d8d6b3aa542f36341b8a0a0c0ed49ad20167d43b0e958b6d43a19
+signature: 9ggVSas/YeIRlOE5w7NPsS86KNNQiIBDGchx9Y8rzdsTw5LK+D8wGeaVQC3AlZCpEh2ZUKUSNhaZ1HIfKB8tAg==

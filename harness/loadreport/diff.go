@@ -9,7 +9,7 @@ import (
 type Difference struct {
 	Object  string `json:"object"`
 	Program string `json:"program,omitempty"`
-	Item    string `json:"item"` // e.g. "loaded", "byte_off task_struct.__state", "insns processed"
+	Item    string `json:"item"` // e.g. "loaded", "byte_off task_struct___new.__state", "insns processed"
 	A       string `json:"a"`    // value in the first report ("absent" if it has none)
 	B       string `json:"b"`
 }

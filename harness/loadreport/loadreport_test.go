@@ -45,11 +45,11 @@ func report(kernel string, newState bool, insns int) Report {
 	return Report{Kernel: kernel, Objects: []ObjectReport{{Name: "core", Programs: []ProgramReport{{
 		Name: "task_state", Type: "TracePoint", Loaded: true,
 		Relocations: []Relocation{
-			{Kind: "field_exists", Access: "task_struct.__state", Target: exists, Missing: !newState},
-			{Kind: "byte_off", Access: "task_struct.__state", Target: newOff, Missing: !newState},
+			{Kind: "field_exists", Access: "task_struct___new.__state", Target: exists, Missing: !newState},
+			{Kind: "byte_off", Access: "task_struct___new.__state", Target: newOff, Missing: !newState},
 			{Kind: "byte_off", Access: "task_struct___old.state", Target: oldOff, Missing: newState},
-			{Kind: "byte_off", Access: "task_struct.tgid", Target: "1268"},
-			{Kind: "byte_off", Access: "task_struct.tgid", Target: "1268"},
+			{Kind: "byte_off", Access: "task_struct___new.tgid", Target: "1268"},
+			{Kind: "byte_off", Access: "task_struct___new.tgid", Target: "1268"},
 		},
 		Stats: &VerifierStats{InsnsProcessed: insns, TotalStates: 4, PeakStates: 4},
 	}}}}}
@@ -60,8 +60,8 @@ func TestDiff(t *testing.T) {
 	b := report("6.18.0", true, 57)
 	assert.Empty(t, Diff(a, a), "a report equals itself")
 	assert.Equal(t, []Difference{
-		{Object: "core", Program: "task_state", Item: "field_exists task_struct.__state", A: "0 (missing)", B: "1"},
-		{Object: "core", Program: "task_state", Item: "byte_off task_struct.__state", A: "missing", B: "24"},
+		{Object: "core", Program: "task_state", Item: "field_exists task_struct___new.__state", A: "0 (missing)", B: "1"},
+		{Object: "core", Program: "task_state", Item: "byte_off task_struct___new.__state", A: "missing", B: "24"},
 		{Object: "core", Program: "task_state", Item: "byte_off task_struct___old.state", A: "16", B: "missing"},
 	}, Diff(a, b))
 
@@ -70,7 +70,7 @@ func TestDiff(t *testing.T) {
 	c.Objects[0].Programs = append(c.Objects[0].Programs, ProgramReport{Name: "extra"})
 	c.Objects = append(c.Objects, ObjectReport{Name: "firewall"})
 	assert.Equal(t, []Difference{
-		{Object: "core", Program: "task_state", Item: "byte_off task_struct.tgid#1", A: "1268", B: "1300"},
+		{Object: "core", Program: "task_state", Item: "byte_off task_struct___new.tgid#1", A: "1268", B: "1300"},
 		{Object: "core", Program: "task_state", Item: "insns processed", A: "57", B: "60"},
 		{Object: "core", Program: "extra", Item: "program", A: "absent", B: "present"},
 		{Object: "firewall", Item: "object", A: "absent", B: "present"},

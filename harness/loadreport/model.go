@@ -48,7 +48,7 @@ type Relocation struct {
 	Insn    int    `json:"insn"`    // instruction index in the program
 	Kind    string `json:"kind"`    // byte_off, field_exists, type_size, ...
 	Type    string `json:"type"`    // local type name, flavour suffix included
-	Access  string `json:"access"`  // e.g. "task_struct.__state", "task_struct___old.state"
+	Access  string `json:"access"`  // e.g. "task_struct___new.__state", "task_struct___old.state"
 	Local   string `json:"local"`   // value compiled into the object
 	Target  string `json:"target"`  // value for this kernel, or "missing"
 	Missing bool   `json:"missing"` // the kernel has no such field/type/value
@@ -84,7 +84,7 @@ func (r Report) Program(obj, prog string) (ProgramReport, bool) {
 }
 
 // Relocation returns the first relocation of kind on access, e.g.
-// ("field_exists", "task_struct.__state").
+// ("field_exists", "task_struct___new.__state").
 func (p ProgramReport) Relocation(kind, access string) (Relocation, bool) {
 	for _, r := range p.Relocations {
 		if r.Kind == kind && r.Access == access {
