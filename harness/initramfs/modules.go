@@ -40,7 +40,7 @@ func ResolveModules(modulesDir string, names []string) ([]Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	builtin := builtinModules(modulesDir)
+	builtin, builtinKnown := builtinModules(modulesDir)
 	var order []Module
 	seen := map[string]bool{}
 	var visit func(name string, chain []string) error
@@ -51,6 +51,12 @@ func ResolveModules(modulesDir string, names []string) ([]Module, error) {
 		}
 		seen[name] = true
 		path, ok := index[name]
+		if !ok && !builtinKnown {
+			// Some packages (e.g. Debian sid's linux-modules) ship no
+			// modules.builtin: a module that is not a file is then taken
+			// as built in, and the guest fails later if it is not.
+			return nil
+		}
 		if !ok {
 			if len(chain) > 0 {
 				return fmt.Errorf("module %q (needed by %s) not found under %s nor in modules.builtin", name, strings.Join(chain, " <- "), modulesDir)
@@ -120,11 +126,12 @@ func indexModules(dir string) (map[string]string, error) {
 	return index, nil
 }
 
-func builtinModules(dir string) map[string]bool {
+// builtinModules reads modules.builtin; false means there is none.
+func builtinModules(dir string) (map[string]bool, bool) {
 	set := map[string]bool{}
 	f, err := os.Open(filepath.Join(dir, "modules.builtin"))
 	if err != nil {
-		return set
+		return set, false
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -133,7 +140,7 @@ func builtinModules(dir string) map[string]bool {
 			set[name] = true
 		}
 	}
-	return set
+	return set, true
 }
 
 // readModule reads a module file and decompresses it by its extension.
