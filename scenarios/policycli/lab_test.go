@@ -164,3 +164,10 @@ func writePolicy(t *testing.T, n int, head ...netip.Prefix) string {
 	require.NoError(t, f.Close())
 	return path
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
