@@ -50,7 +50,10 @@ func runExec(ctx context.Context, args []string) error {
 	modulesDir := fs.String("modules-dir", "", "lib/modules/<release> of a --kernel given as a path")
 	backend := fs.String("backend", "qemu", "backend: qemu or host")
 	timeout := fs.Duration("timeout", qemu.DefaultTestTimeout, "deadline for the binary to finish (default: its -test.timeout plus a minute, else 10m)")
-	modules := fs.String("modules", "veth", "comma-separated kernel modules to load first")
+	// xfrm_user and nfnetlink: vishvananda/netlink opens XFRM and NETFILTER
+	// sockets in every handle, and the initramfs has no modprobe to
+	// autoload them (they are modules in Debian kernels).
+	modules := fs.String("modules", "veth,xfrm_user,nfnetlink", "comma-separated kernel modules to load first")
 	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest in this or a parent directory)")
 	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", else the user cache)")
 	keep := fs.Bool("keep", false, "keep the work dir (console log) even on success")
