@@ -1,6 +1,7 @@
 package qemu
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bpflab/bpflab/harness/initramfs"
 	"github.com/bpflab/bpflab/harness/kernel"
 	"github.com/bpflab/bpflab/harness/vm"
 )
@@ -245,4 +247,31 @@ func TestRejectsBadInput(t *testing.T) {
 			assert.Contains(t, pe.Error(), tt.want)
 		})
 	}
+}
+
+// TestGuestModuleLoadFailure boots a module whose vermagic was altered:
+// the host resolves it, the guest's finit_module refuses it, and the run
+// fails in phase "modules" with the kernel's reason, running no binary.
+func TestGuestModuleLoadFailure(t *testing.T) {
+	e := setup(t)
+	mods, err := initramfs.ResolveModules(e.kernel.ModulesDir, []string{"veth"})
+	require.NoError(t, err)
+	require.Len(t, mods, 1)
+	ko := append([]byte(nil), mods[0].Data...)
+	i := bytes.Index(ko, []byte("vermagic="))
+	require.Positive(t, i, "veth.ko has a vermagic")
+	ko[i+len("vermagic=")] = 'X' // same length: the ELF layout stays valid
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "kernel"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "kernel", "veth.ko"), ko, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "modules.builtin"), nil, 0o644))
+	k := *e.kernel
+	k.ModulesDir = dir
+	job := e.job(t, []string{"exit", "0"})
+	job.Kernel = &k
+	job.Modules = []string{"veth"}
+	run, err := e.backend().Run(context.Background(), job)
+	pe := phaseErr(t, err, "modules")
+	assert.Contains(t, pe.Err.Error(), "finit_module")
+	assert.Empty(t, run.Results)
 }
