@@ -92,7 +92,7 @@ func Build(ctx context.Context, root, dir string, pkgs []string) (*Built, error)
 		out, err := goCmd(ctx, root, "test", "-c", "-o", bin, "./"+p)
 		switch {
 		case err != nil:
-			b.Broken = append(b.Broken, report.Test{Package: p, Name: "(build)", Status: report.Fail,
+			b.Broken = append(b.Broken, report.Test{Package: p, Name: report.BuildTest, Status: report.Fail,
 				Reason: "go test -c failed: " + firstLine(out), Output: out})
 		case !exists(bin):
 			// go test -c writes nothing for a package without tests.

@@ -15,6 +15,9 @@ import (
 // failing TestMain, non-zero exit with all tests passed).
 const BinaryTest = "(binary)"
 
+// BuildTest names the synthetic test of a package that did not compile.
+const BuildTest = "(build)"
+
 var (
 	resultLine = regexp.MustCompile(`^(\s*)--- (PASS|FAIL|SKIP): (\S+) \(([0-9.]+)s\)$`)
 	eventLine  = regexp.MustCompile(`^=== (RUN|PAUSE|CONT|NAME)\s+(\S+)$`)

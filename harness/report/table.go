@@ -157,7 +157,7 @@ func Repro(m *Matrix, kernel, pkg, test string) string {
 	if pkg != "" {
 		fmt.Fprintf(&b, " --pkg %s", pkg)
 	}
-	if test != "" && test != BinaryTest {
+	if test != "" && test != BinaryTest && test != BuildTest {
 		fmt.Fprintf(&b, " --run '%s'", RunRegex(test))
 	}
 	return b.String()

@@ -57,6 +57,7 @@ func TestRepro(t *testing.T) {
 		{"host ignores backend", "vng", "host", "scenarios/xdp", "TestX", "bpflab matrix --kernels host --pkg scenarios/xdp --run '^TestX$'"},
 		{"subtest with regex chars", "qemu", "5.10", "scenarios/policy", "TestA/v4.(x)", "bpflab matrix --kernels 5.10 --pkg scenarios/policy --run '^TestA$/^v4\\.\\(x\\)$'"},
 		{"whole binary", "qemu", "5.10", "scenarios/policy", BinaryTest, "bpflab matrix --kernels 5.10 --pkg scenarios/policy"},
+		{"build failure", "qemu", "5.10", "scenarios/policy", BuildTest, "bpflab matrix --kernels 5.10 --pkg scenarios/policy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
