@@ -92,7 +92,7 @@ func WriteTable(out io.Writer, m *Matrix) error {
 		if k.Error != "" {
 			status += fmt.Sprintf(", did not complete (%s)", k.ErrorPhase)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s/%s\t%s\t%s\t%s\n", k.Name, orDash(k.Release), k.Backend, orDash(k.Accel),
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s/%s\t%s\t%s\t%s\n", k.Name, orDash(k.Release), orDash(k.Version), k.Backend, orDash(k.Accel),
 			fmtDur(time.Duration(k.Duration)), phases(k.Phases), status)
 	}
 	if err := tw.Flush(); err != nil {

@@ -35,7 +35,7 @@ func TestWriteTable(t *testing.T) {
 	} {
 		assert.Contains(t, out, want)
 	}
-	assert.Regexp(t, `5\.10\s+5\.10\.0-46-amd64\s+vng/tcg\s+25\.0s\s+boot 20\.0s, test 5\.0s\s+1 pass, 1 fail, 1 skip`, out)
+	assert.Regexp(t, `5\.10\s+5\.10\.0-46-amd64\s+5\.10\.262-1\s+vng/tcg\s+25\.0s\s+boot 20\.0s, test 5\.0s\s+1 pass, 1 fail, 1 skip`, out)
 }
 
 func TestWriteTableAllPass(t *testing.T) {
