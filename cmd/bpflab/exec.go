@@ -101,8 +101,12 @@ func runExec(ctx context.Context, args []string) error {
 			b.CacheDir = d
 		}
 	}
-	if self, err := os.Executable(); err == nil && initramfs.CheckStatic(self) == nil {
-		b.GuestBinary = self
+	// The small bpflab-guest if it is around (a smaller initramfs), else
+	// bpflab itself (see init above) when it is static.
+	if _, err := qemu.FindGuest(); err != nil {
+		if self, err := os.Executable(); err == nil && initramfs.CheckStatic(self) == nil {
+			b.GuestBinary = self
+		}
 	}
 	if *verbose {
 		b.Log = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bpflab exec: "+f+"\n", a...) }
