@@ -80,6 +80,9 @@ func Build(cacheDir string, entries []Entry) (string, error) {
 	if err := tmp.Close(); err != nil {
 		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes 0600
+		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", fmt.Errorf("initramfs cache: %w", err)
 	}

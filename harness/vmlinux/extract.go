@@ -193,6 +193,9 @@ func Cached(bzImagePath, cacheDir string) (string, error) {
 	if err := tmp.Close(); err != nil {
 		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes 0600
+		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return "", fmt.Errorf("vmlinux cache: %w", err)
 	}
