@@ -1,6 +1,7 @@
 package fieldbugs_test
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpflab/bpflab/bpf/firewall"
 	"github.com/bpflab/bpflab/harness/netlab"
@@ -83,14 +86,14 @@ func (l *policyLab) checkBlocked(t assert.TestingT, addr netip.Addr) bool {
 // checkLiveMaps is the harness's diagnosis for a block that did not take:
 // the updater must write the maps of the program attached to dut0.
 func (l *policyLab) checkLiveMaps(t assert.TestingT, updater *firewall.Firewall) bool {
-	st, err := l.topo.DUTXDP()
-	if err != nil || !st.Attached {
-		t.Errorf("no XDP program on %s (%+v, %v)", netlab.DUTLink, st, err)
+	progID, err := l.attachedProgID()
+	if err != nil {
+		t.Errorf("%v", err)
 		return false
 	}
-	attached, err := ebpf.NewProgramFromID(ebpf.ProgramID(st.ProgID))
+	attached, err := ebpf.NewProgramFromID(progID)
 	if err != nil {
-		t.Errorf("open attached program %d: %v", st.ProgID, err)
+		t.Errorf("open attached program %d: %v", progID, err)
 		return false
 	}
 	defer attached.Close()
@@ -102,10 +105,31 @@ func (l *policyLab) checkLiveMaps(t assert.TestingT, updater *firewall.Firewall)
 	}
 	if !slices.Equal(live, mine) {
 		t.Errorf("the policy updater writes maps %v but the program attached to %s (id %d) uses maps %v: the map is not the live one (open the maps pinned in bpffs)",
-			mine, netlab.DUTLink, st.ProgID, live)
+			mine, netlab.DUTLink, progID, live)
 		return false
 	}
 	return true
+}
+
+// attachedProgID asks the kernel which XDP program is attached to dut0.
+// It opens a NETLINK_ROUTE-only handle: the default handle also opens
+// netfilter/xfrm sockets, which minimal guests may lack ("protocol not
+// supported").
+func (l *policyLab) attachedProgID() (ebpf.ProgramID, error) {
+	h, err := netlink.NewHandleAt(l.topo.DUT.Handle(), unix.NETLINK_ROUTE)
+	if err != nil {
+		return 0, fmt.Errorf("netlink handle in namespace dut: %w", err)
+	}
+	defer h.Close()
+	link, err := h.LinkByIndex(l.topo.DUTIndex)
+	if err != nil {
+		return 0, fmt.Errorf("find %s: %w", netlab.DUTLink, err)
+	}
+	x := link.Attrs().Xdp
+	if x == nil || !x.Attached {
+		return 0, fmt.Errorf("no XDP program attached to %s", netlab.DUTLink)
+	}
+	return ebpf.ProgramID(x.ProgId), nil
 }
 
 // F5: the seed's updater loads the object again without pinning, so it
