@@ -7,11 +7,14 @@ import (
 
 // Difference is one thing that differs between two reports.
 type Difference struct {
-	Object  string `json:"object"`
-	Program string `json:"program,omitempty"`
-	Item    string `json:"item"` // e.g. "loaded", "byte_off task_struct___new.__state", "insns processed"
-	A       string `json:"a"`    // value in the first report ("absent" if it has none)
-	B       string `json:"b"`
+	// Category groups differences for summaries: CategoryPresence,
+	// CategoryLoad, CategoryRelocation or CategoryStats.
+	Category string `json:"category"`
+	Object   string `json:"object"`
+	Program  string `json:"program,omitempty"`
+	Item     string `json:"item"` // e.g. "loaded", "byte_off task_struct___new.__state", "insns processed"
+	A        string `json:"a"`    // value in the first report ("absent" if it has none)
+	B        string `json:"b"`
 }
 
 func (d Difference) String() string {
@@ -23,6 +26,14 @@ func (d Difference) String() string {
 }
 
 const absent = "absent"
+
+// Difference categories.
+const (
+	CategoryPresence   = "presence"   // object or program only in one report
+	CategoryLoad       = "load"       // loaded, error, offending instruction
+	CategoryRelocation = "relocation" // a CO-RE relocation resolved differently
+	CategoryStats      = "stats"      // verifier statistics
+)
 
 // Diff lists what differs from a to b: objects and programs present in
 // only one, load results, errors and offending instructions, each CO-RE
@@ -39,14 +50,14 @@ func Diff(a, b Report) []Difference {
 		seen[oa.Name] = true
 		ob, ok := bo[oa.Name]
 		if !ok {
-			out = append(out, Difference{Object: oa.Name, Item: "object", A: "present", B: absent})
+			out = append(out, Difference{Category: CategoryPresence, Object: oa.Name, Item: "object", A: "present", B: absent})
 			continue
 		}
 		out = append(out, diffObject(oa, ob)...)
 	}
 	for _, ob := range b.Objects {
 		if !seen[ob.Name] {
-			out = append(out, Difference{Object: ob.Name, Item: "object", A: absent, B: "present"})
+			out = append(out, Difference{Category: CategoryPresence, Object: ob.Name, Item: "object", A: absent, B: "present"})
 		}
 	}
 	return out
@@ -55,7 +66,7 @@ func Diff(a, b Report) []Difference {
 func diffObject(a, b ObjectReport) []Difference {
 	var out []Difference
 	if a.Error != b.Error {
-		out = append(out, Difference{Object: a.Name, Item: "object error", A: orNone(a.Error), B: orNone(b.Error)})
+		out = append(out, Difference{Category: CategoryLoad, Object: a.Name, Item: "object error", A: orNone(a.Error), B: orNone(b.Error)})
 	}
 	bp := map[string]ProgramReport{}
 	for _, p := range b.Programs {
@@ -66,14 +77,14 @@ func diffObject(a, b ObjectReport) []Difference {
 		seen[pa.Name] = true
 		pb, ok := bp[pa.Name]
 		if !ok {
-			out = append(out, Difference{Object: a.Name, Program: pa.Name, Item: "program", A: "present", B: absent})
+			out = append(out, Difference{Category: CategoryPresence, Object: a.Name, Program: pa.Name, Item: "program", A: "present", B: absent})
 			continue
 		}
 		out = append(out, diffProgram(a.Name, pa, pb)...)
 	}
 	for _, pb := range b.Programs {
 		if !seen[pb.Name] {
-			out = append(out, Difference{Object: a.Name, Program: pb.Name, Item: "program", A: absent, B: "present"})
+			out = append(out, Difference{Category: CategoryPresence, Object: a.Name, Program: pb.Name, Item: "program", A: absent, B: "present"})
 		}
 	}
 	return out
@@ -81,14 +92,14 @@ func diffObject(a, b ObjectReport) []Difference {
 
 func diffProgram(obj string, a, b ProgramReport) []Difference {
 	var out []Difference
-	add := func(item, va, vb string) {
+	add := func(cat, item, va, vb string) {
 		if va != vb {
-			out = append(out, Difference{Object: obj, Program: a.Name, Item: item, A: va, B: vb})
+			out = append(out, Difference{Category: cat, Object: obj, Program: a.Name, Item: item, A: va, B: vb})
 		}
 	}
-	add("loaded", strconv.FormatBool(a.Loaded), strconv.FormatBool(b.Loaded))
-	add("error", orNone(a.Error), orNone(b.Error))
-	add("offending instruction", orNone(a.Offending), orNone(b.Offending))
+	add(CategoryLoad, "loaded", strconv.FormatBool(a.Loaded), strconv.FormatBool(b.Loaded))
+	add(CategoryLoad, "error", orNone(a.Error), orNone(b.Error))
+	add(CategoryLoad, "offending instruction", orNone(a.Offending), orNone(b.Offending))
 
 	key := func(r Relocation, n int) string { return fmt.Sprintf("%s %s#%d", r.Kind, r.Access, n) }
 	index := func(rs []Relocation) (map[string]Relocation, []string) {
@@ -107,20 +118,20 @@ func diffProgram(obj string, a, b ProgramReport) []Difference {
 	for _, k := range orderA {
 		item := trimOccurrence(k)
 		if r, ok := rb[k]; ok {
-			add(item, ra[k].Target, r.Target)
+			add(CategoryRelocation, item, ra[k].Target, r.Target)
 		} else {
-			add(item, ra[k].Target, absent)
+			add(CategoryRelocation, item, ra[k].Target, absent)
 		}
 	}
 	for _, k := range orderB {
 		if _, ok := ra[k]; !ok {
-			add(trimOccurrence(k), absent, rb[k].Target)
+			add(CategoryRelocation, trimOccurrence(k), absent, rb[k].Target)
 		}
 	}
 
 	sa, sb := statsMap(a.Stats), statsMap(b.Stats)
 	for _, name := range []string{"insns processed", "total states", "peak states", "max states per insn", "verified insns"} {
-		add(name, sa[name], sb[name])
+		add(CategoryStats, name, sa[name], sb[name])
 	}
 	return out
 }
@@ -136,7 +147,7 @@ func trimOccurrence(k string) string {
 
 func statsMap(s *VerifierStats) map[string]string {
 	if s == nil {
-		return map[string]string{}
+		return map[string]string{} // no stats at all: the program did not load
 	}
 	m := map[string]string{
 		"insns processed":     strconv.Itoa(s.InsnsProcessed),
@@ -144,6 +155,7 @@ func statsMap(s *VerifierStats) map[string]string {
 		"peak states":         strconv.Itoa(s.PeakStates),
 		"max states per insn": strconv.Itoa(s.MaxStatesPerInsn),
 	}
+	m["verified insns"] = "n/a" // the kernel does not report it (before 5.16)
 	if s.VerifiedInsns > 0 {
 		m["verified insns"] = strconv.FormatUint(uint64(s.VerifiedInsns), 10)
 	}

@@ -60,9 +60,9 @@ func TestDiff(t *testing.T) {
 	b := report("6.18.0", true, 57)
 	assert.Empty(t, Diff(a, a), "a report equals itself")
 	assert.Equal(t, []Difference{
-		{Object: "core", Program: "task_state", Item: "field_exists task_struct___new.__state", A: "0 (missing)", B: "1"},
-		{Object: "core", Program: "task_state", Item: "byte_off task_struct___new.__state", A: "missing", B: "24"},
-		{Object: "core", Program: "task_state", Item: "byte_off task_struct___old.state", A: "16", B: "missing"},
+		{Category: CategoryRelocation, Object: "core", Program: "task_state", Item: "field_exists task_struct___new.__state", A: "0 (missing)", B: "1"},
+		{Category: CategoryRelocation, Object: "core", Program: "task_state", Item: "byte_off task_struct___new.__state", A: "missing", B: "24"},
+		{Category: CategoryRelocation, Object: "core", Program: "task_state", Item: "byte_off task_struct___old.state", A: "16", B: "missing"},
 	}, Diff(a, b))
 
 	c := report("6.18.0", true, 60)
@@ -70,19 +70,27 @@ func TestDiff(t *testing.T) {
 	c.Objects[0].Programs = append(c.Objects[0].Programs, ProgramReport{Name: "extra"})
 	c.Objects = append(c.Objects, ObjectReport{Name: "firewall"})
 	assert.Equal(t, []Difference{
-		{Object: "core", Program: "task_state", Item: "byte_off task_struct___new.tgid#1", A: "1268", B: "1300"},
-		{Object: "core", Program: "task_state", Item: "insns processed", A: "57", B: "60"},
-		{Object: "core", Program: "extra", Item: "program", A: "absent", B: "present"},
-		{Object: "firewall", Item: "object", A: "absent", B: "present"},
+		{Category: CategoryRelocation, Object: "core", Program: "task_state", Item: "byte_off task_struct___new.tgid#1", A: "1268", B: "1300"},
+		{Category: CategoryStats, Object: "core", Program: "task_state", Item: "insns processed", A: "57", B: "60"},
+		{Category: CategoryPresence, Object: "core", Program: "extra", Item: "program", A: "absent", B: "present"},
+		{Category: CategoryPresence, Object: "firewall", Item: "object", A: "absent", B: "present"},
 	}, Diff(b, c))
 
 	failed := report("6.18.0", true, 57)
 	p := &failed.Objects[0].Programs[0]
 	p.Loaded, p.Error, p.Offending = false, "verifier rejected", "3: (69) r1 = *(u16 *)(r3 +12)"
 	d := Diff(b, failed)
-	require.Len(t, d, 3)
+	require.Len(t, d, 3, "loaded, error, offending instruction: %v", d)
 	assert.Equal(t, "core/task_state: loaded: true -> false", d[0].String())
 	assert.Equal(t, "offending instruction", d[2].Item)
+	assert.Equal(t, CategoryLoad, d[2].Category)
+
+	// A kernel that does not report verified insns (before 5.16).
+	old := report("5.10.0", true, 57)
+	newer := report("6.1.0", true, 57)
+	newer.Objects[0].Programs[0].Stats.VerifiedInsns = 57
+	assert.Equal(t, []Difference{{Category: CategoryStats, Object: "core", Program: "task_state",
+		Item: "verified insns", A: "n/a", B: "57"}}, Diff(old, newer))
 }
 
 func TestJSONRoundTripAndArtifact(t *testing.T) {
