@@ -171,22 +171,35 @@ func kernelConfig(name string) (string, bool) {
 func Skip(tb testing.TB, f Feature) {
 	tb.Helper()
 	r := New().Probe(f)
-	switch r.Status {
-	case Supported:
+	if r.Status == Supported {
 		return
-	case Unknown:
-		tb.Fatalf("probe %s: could not tell: %s", r.Name, r.Detail)
 	}
 	v, rel, err := KernelVersion()
 	if err != nil {
 		tb.Fatalf("probe %s: %v", r.Name, err)
 	}
+	skip, msg := skipDecision(r, v, rel)
+	if !skip {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
+}
+
+// skipDecision says whether a test needing r's feature should skip (with
+// msg as the reason) or fail (msg says why).
+func skipDecision(r Result, v Version, release string) (bool, string) {
+	switch r.Status {
+	case Supported:
+		return false, r.Name + ": supported, nothing to skip"
+	case Unknown:
+		return false, fmt.Sprintf("probe %s: could not tell: %s", r.Name, r.Detail)
+	}
+	if ds := Check([]Result{r}, v); len(ds) == 1 && ds[0].Unexplained() {
+		return false, fmt.Sprintf("probe disagrees with its documented minimum: %s", ds[0])
+	}
 	need := "no documented minimum"
 	if r.Min != "" {
 		need = "needs " + r.Min
 	}
-	if ds := Check([]Result{r}, v); len(ds) == 1 && ds[0].Unexplained() {
-		tb.Fatalf("probe disagrees with its documented minimum: %s", ds[0])
-	}
-	tb.Skipf("%s: %s (%s, kernel %s): %s", r.Name, r.Status, need, rel, r.Detail)
+	return true, fmt.Sprintf("%s: %s (%s, kernel %s): %s", r.Name, r.Status, need, release, r.Detail)
 }

@@ -68,3 +68,23 @@ func TestEveryFeatureDocumented(t *testing.T) {
 		}
 	}
 }
+
+func TestSkipDecision(t *testing.T) {
+	rb := Result{Feature: RingBuf, Name: RingBuf.String(), Min: "5.8", Status: Unsupported, Detail: "map type not supported"}
+	skip, msg := skipDecision(rb, Version{5, 4, 0}, "5.4.0-42-generic")
+	assert.True(t, skip)
+	assert.Equal(t, "ring buffer: not supported (needs 5.8, kernel 5.4.0-42-generic): map type not supported", msg)
+
+	skip, msg = skipDecision(rb, Version{6, 1, 0}, "6.1.0-56-amd64")
+	assert.False(t, skip, "missing on a kernel newer than the minimum must fail, not skip")
+	assert.Contains(t, msg, "probe disagrees with its documented minimum")
+
+	skip, msg = skipDecision(Result{Feature: XDPLink, Name: "BPF link for XDP", Status: Unknown, Detail: "EPERM"}, Version{6, 1, 0}, "6.1.0")
+	assert.False(t, skip, "an inconclusive probe must fail, not skip")
+	assert.Contains(t, msg, "could not tell: EPERM")
+
+	sig := Result{Feature: KernelSignatures, Name: "kernel BPF signature verification", Min: "6.18", Status: Unsupported, Detail: "answered EOPNOTSUPP"}
+	skip, msg = skipDecision(sig, Version{6, 18, 44}, "6.18.44")
+	assert.True(t, skip, "an explained absence skips")
+	assert.Contains(t, msg, "needs 6.18, kernel 6.18.44")
+}
