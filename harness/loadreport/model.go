@@ -143,7 +143,11 @@ func (r Report) Text() string {
 			}
 			fmt.Fprintf(&b, "  program %s (%s, %s): %s\n", p.Name, p.Type, p.Section, status)
 			for _, rl := range p.Relocations {
-				fmt.Fprintf(&b, "    insn %4d %-13s %-32s %s -> %s\n", rl.Insn, rl.Kind, rl.Access, rl.Local, rl.Target)
+				local := rl.Local
+				if local == "" {
+					local = "-" // poisoned: the loader reports no local value
+				}
+				fmt.Fprintf(&b, "    insn %4d %-13s %-32s %s -> %s\n", rl.Insn, rl.Kind, rl.Access, local, rl.Target)
 			}
 			if p.Stats != nil {
 				fmt.Fprintf(&b, "    verifier: %d insns processed, %d states (peak %d)", p.Stats.InsnsProcessed, p.Stats.TotalStates, p.Stats.PeakStates)
