@@ -100,12 +100,12 @@ func (t *Topology) build(ctx context.Context) error {
 }
 
 func (t *Topology) buildVeth() error {
-	dh, err := netlink.NewHandleAt(t.DUT.handle)
+	dh, err := netlink.NewHandleAt(t.DUT.handle, unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("netlink handle in namespace dut: %w", err)
 	}
 	defer dh.Close()
-	ph, err := netlink.NewHandleAt(t.Peer.handle)
+	ph, err := netlink.NewHandleAt(t.Peer.handle, unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("netlink handle in namespace peer: %w", err)
 	}

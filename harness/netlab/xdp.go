@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // XDPState is what the kernel reports about the XDP program on dut0.
@@ -16,7 +17,7 @@ type XDPState struct {
 // DUTXDP asks the kernel, through netlink in the DUT namespace, which XDP
 // program is attached to dut0 and how.
 func (t *Topology) DUTXDP() (XDPState, error) {
-	h, err := netlink.NewHandleAt(t.DUT.handle)
+	h, err := netlink.NewHandleAt(t.DUT.handle, unix.NETLINK_ROUTE)
 	if err != nil {
 		return XDPState{}, fmt.Errorf("netlink handle in namespace dut: %w", err)
 	}
