@@ -159,6 +159,15 @@ func Check(job Job) error {
 			f.Close()
 		}
 	}
+	if job == JobTracing && !have(eff, CapSysAdmin) {
+		// Debian's kernels carry a patch: perf_event_paranoid=3 (their
+		// default) refuses every perf_event_open, tracepoints included,
+		// without CAP_SYS_ADMIN; CAP_PERFMON is not enough there.
+		if p, err := PerfEventParanoid(); err == nil && p >= 3 {
+			return &MissingError{Job: job, Missing: []Cap{CapSysAdmin},
+				Hint: fmt.Sprintf("kernel.perf_event_paranoid=%d refuses perf events without CAP_SYS_ADMIN (a Debian kernel patch); `sysctl kernel.perf_event_paranoid=2` lets CAP_PERFMON suffice", p)}
+		}
+	}
 	return nil
 }
 
@@ -194,6 +203,15 @@ func UnprivilegedBPFDisabled() (int, error) {
 	data, err := os.ReadFile("/proc/sys/kernel/unprivileged_bpf_disabled")
 	if err != nil {
 		return 0, fmt.Errorf("read kernel.unprivileged_bpf_disabled: %w", err)
+	}
+	return strconv.Atoi(strings.TrimSpace(string(data)))
+}
+
+// PerfEventParanoid reads kernel.perf_event_paranoid.
+func PerfEventParanoid() (int, error) {
+	data, err := os.ReadFile("/proc/sys/kernel/perf_event_paranoid")
+	if err != nil {
+		return 0, fmt.Errorf("read kernel.perf_event_paranoid: %w", err)
 	}
 	return strconv.Atoi(strings.TrimSpace(string(data)))
 }
