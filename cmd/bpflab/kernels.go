@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,6 +36,7 @@ func runKernels(ctx context.Context, args []string) error {
 	manifest := fs.String("manifest", "kernels/manifest", "kernel manifest")
 	lockPath := fs.String("lock", "kernels/lock.json", "lock file")
 	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
+	asJSON := fs.Bool("json", false, "list: print JSON (the CI workflow builds its job matrix from it)")
 	fs.SetOutput(io.Discard) // errors are returned, usage printed on -h only
 	names, err := parseInterleaved(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -78,6 +80,9 @@ func runKernels(ctx context.Context, args []string) error {
 	}
 	switch sub {
 	case "list":
+		if *asJSON {
+			return kernelsListJSON(os.Stdout, store, names)
+		}
 		return kernelsList(os.Stdout, store, names)
 	case "fetch":
 		return kernelsFetch(ctx, store, names)
@@ -195,4 +200,35 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// listedKernel is one row of `bpflab kernels list --json`.
+type listedKernel struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind"` // debian, host or local
+	Suite   string `json:"suite,omitempty"`
+	Release string `json:"release,omitempty"`
+	Version string `json:"version,omitempty"`
+}
+
+func kernelsListJSON(w io.Writer, store *kernel.Store, names []string) error {
+	out := make([]listedKernel, 0, len(names))
+	for _, n := range names {
+		e, _ := store.Manifest().Lookup(n)
+		row := listedKernel{Name: n}
+		switch e.Kind {
+		case kernel.KindHost:
+			row.Kind = "host"
+		case kernel.KindLocal:
+			row.Kind, row.Release = "local", e.Release
+		default:
+			row.Kind, row.Suite = "debian", e.Suite
+			if k, ok := store.Locked(n); ok {
+				row.Release, row.Version = k.Release, k.Version
+			}
+		}
+		out = append(out, row)
+	}
+	enc := json.NewEncoder(w)
+	return enc.Encode(out)
 }
