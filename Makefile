@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/.cache/bin:$(PATH)
 GO ?= go
 OUT ?= out
 
-.PHONY: setup generate build lint unit matrix test bench clean
+.PHONY: setup generate build kernels lint unit matrix test bench clean
 
 setup:
 	@bash scripts/setup
@@ -26,10 +26,18 @@ lint: setup
 unit: setup
 	$(GO) test -count=1 -timeout 20m ./...
 
-matrix: build
-	$(OUT)/bpflab matrix --json $(OUT)/matrix.json --junit $(OUT)/matrix.xml
+# Download, verify and unpack the kernels of kernels/lock.json into the cache
+# (instant when cached), so tests that boot kernels find them.
+kernels: build
+	$(OUT)/bpflab kernels fetch
 
-test: lint unit
+MATRIX_FLAGS ?= -j 2
+matrix: build
+	$(OUT)/bpflab matrix $(MATRIX_FLAGS) --json $(OUT)/matrix.json --junit $(OUT)/matrix.xml
+
+# Everything: lint, unit tests and scenarios on the host kernel, then the
+# scenarios in every kernel of the matrix.
+test: lint kernels unit matrix
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
