@@ -35,7 +35,18 @@ type Spec struct {
 	// MaxOutput caps the captured output per binary (the echo is not
 	// capped). Zero means DefaultMaxOutput.
 	MaxOutput int `json:"max_output,omitempty"`
+	// ArtifactsDir, if set, is created before the binaries run, passed to
+	// them as $BPFLAB_ARTIFACTS, and its regular files travel back in the
+	// final Report (Artifacts), so a guest without a shared filesystem
+	// still returns them.
+	ArtifactsDir string `json:"artifacts_dir,omitempty"`
 }
+
+// EnvArtifacts is the variable naming Spec.ArtifactsDir to the binaries.
+const EnvArtifacts = "BPFLAB_ARTIFACTS"
+
+// MaxArtifacts bounds the artifact bytes carried in one Report.
+const MaxArtifacts = 8 << 20
 
 // DefaultMaxOutput is the per-binary capture cap when Spec.MaxOutput is 0.
 const DefaultMaxOutput = 16 << 20
@@ -66,6 +77,9 @@ type Report struct {
 	Stage   string   `json:"stage,omitempty"` // "mount", "modules", "run", ...
 	Err     string   `json:"err,omitempty"`
 	Done    bool     `json:"done"` // false while binaries are still running
+	// Artifacts are the files the binaries left in Spec.ArtifactsDir, by
+	// base name.
+	Artifacts map[string][]byte `json:"artifacts,omitempty"`
 }
 
 // Record kinds sent on the results port.

@@ -58,6 +58,11 @@ func (r *runner) runAll() {
 		r.finish()
 		return
 	}
+	if r.spec.ArtifactsDir != "" {
+		if err := os.MkdirAll(r.spec.ArtifactsDir, 0o755); err != nil {
+			r.logf("bpflab-guest: artifacts: %v", err)
+		}
+	}
 	r.send(Record{Kind: KindHello, Release: r.report.Release})
 	for _, b := range r.spec.Binaries {
 		r.send(Record{Kind: KindStart, Result: &Result{Name: b.Name}})
@@ -71,6 +76,13 @@ func (r *runner) runAll() {
 }
 
 func (r *runner) finish() {
+	if r.spec.ArtifactsDir != "" {
+		arts, err := ReadArtifacts(r.spec.ArtifactsDir, MaxArtifacts)
+		if err != nil {
+			r.logf("bpflab-guest: %v", err)
+		}
+		r.report.Artifacts = arts
+	}
 	r.report.Done = true
 	rep := r.report
 	r.send(Record{Kind: KindDone, Release: rep.Release, Report: &rep})
@@ -94,6 +106,9 @@ func (r *runner) runOne(b Binary) Result {
 		cmd.Env = append(cmd.Env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin")
 	}
 	cmd.Env = append(cmd.Env, r.spec.Env...)
+	if r.spec.ArtifactsDir != "" { // last, so it wins over Spec.Env
+		cmd.Env = append(cmd.Env, EnvArtifacts+"="+r.spec.ArtifactsDir)
+	}
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.Dir = os.TempDir()

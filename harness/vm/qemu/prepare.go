@@ -64,7 +64,7 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	if err := initramfs.CheckStatic(guestBin); err != nil {
 		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("guest runner: %w", err)}
 	}
-	spec := guest.Spec{Env: job.Env, ResultsPort: "/dev/ttyS1"}
+	spec := guest.Spec{Env: job.Env, ResultsPort: "/dev/ttyS1", ArtifactsDir: "/bpflab/artifacts"}
 	entries := []initramfs.Entry{{Name: "init", Source: guestBin, Mode: 0o755}}
 	for i, bin := range job.Binaries {
 		if err := initramfs.CheckStatic(bin.Path); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -95,6 +96,10 @@ func (s *supervisor) record(rec guest.Record) {
 			return
 		}
 		s.report = rec.Report
+		// No shared filesystem: artifacts come back in the final report.
+		if _, err := guest.WriteArtifacts(filepath.Join(s.job.WorkDir, "artifacts"), rec.Report.Artifacts); err != nil && s.b.Log != nil {
+			s.b.Log("%v", err)
+		}
 		if s.run.Release == "" {
 			s.run.Release = rec.Report.Release
 		}

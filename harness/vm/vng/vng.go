@@ -195,6 +195,9 @@ wait:
 
 	rep, repErr := guest.ReadReport(share)
 	if rep != nil {
+		if _, err := guest.WriteArtifacts(filepath.Join(job.WorkDir, "artifacts"), rep.Artifacts); err != nil {
+			fmt.Fprintf(logFile, "\nbpflab: %v\n", err)
+		}
 		run.Release = rep.Release
 		for _, r := range rep.Results {
 			res := vm.Result{Binary: r.Name, ExitCode: r.ExitCode, Output: r.Output, Duration: r.Duration}
@@ -247,7 +250,7 @@ func (b *Backend) check(job vm.Job) error {
 // writeSpec writes the runner's spec. Binaries keep their host paths: the
 // vng guest mounts the host's root filesystem.
 func writeSpec(path, share string, job vm.Job) error {
-	s := guest.Spec{Env: job.Env, Modules: job.Modules, ResultsDir: share}
+	s := guest.Spec{Env: job.Env, Modules: job.Modules, ResultsDir: share, ArtifactsDir: filepath.Join(share, "artifacts")}
 	for _, b := range job.Binaries {
 		s.Binaries = append(s.Binaries, guest.Binary{Name: b.Name, Path: b.Path, Args: b.Args})
 	}
