@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bpflab/bpflab/harness/kernel"
+	"github.com/bpflab/bpflab/harness/loadreport"
 	"github.com/bpflab/bpflab/harness/report"
 	"github.com/bpflab/bpflab/harness/vm"
 )
@@ -27,6 +28,7 @@ type Options struct {
 	LockPath string   // kernels/lock.json
 	CacheDir string   // kernel cache ("" = store default)
 	Kernels  []string // names from the manifest; empty = all
+	Shard    Shard    // this machine's share of Kernels (zero = all)
 	Packages []string // "scenarios/x"; empty = all under scenarios/
 	Run      string   // -test.run regex; empty = all tests
 	Backend  string   // backend for non-host kernels: "qemu" or "vng"
@@ -60,6 +62,12 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 	pkgs, err := Discover(o.Root, o.Packages)
 	if err != nil {
 		return nil, err
+	}
+	if len(entries) == 0 { // e.g. a shard that got no kernel: nothing to build
+		o.Progress.Note(fmt.Sprintf("shard %d/%d has no kernels: nothing to run", o.Shard.Index, o.Shard.Count))
+		m.Kernels = []report.Kernel{}
+		m.Duration = report.Duration(time.Since(started))
+		return m, nil
 	}
 	if o.WorkDir == "" {
 		if o.WorkDir, err = os.MkdirTemp("", "bpflab-matrix-"); err != nil {
@@ -139,8 +147,18 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 		k.Error, k.ErrorPhase = fmt.Sprintf("create work dir: %v", err), "setup"
 		return k
 	}
+	// Every backend leaves the scenarios' artifacts in WorkDir/artifacts:
+	// on the host the binaries write there directly; guest runners set
+	// their own $BPFLAB_ARTIFACTS and the backends bring the files back.
+	artifacts := filepath.Join(job.WorkDir, "artifacts")
+	if img.Kernel == nil {
+		job.Env = append(job.Env, loadreport.EnvArtifacts+"="+artifacts)
+	}
 	run, err := b.Run(ctx, job)
 	fillRun(&k, run, err)
+	if err := report.CollectArtifacts(&k, artifacts); err != nil {
+		o.Progress.Note(err.Error())
+	}
 	k.Tests = append(k.Tests, built.Broken...)
 	return k
 }
@@ -207,12 +225,14 @@ func openStore(o Options) (*kernel.Store, []kernel.Entry, error) {
 	if len(names) == 0 {
 		names = man.Names()
 	}
-	var entries []kernel.Entry
-	for _, n := range names {
-		e, err := man.Lookup(n)
-		if err != nil {
+	for _, n := range names { // all checked, whichever shard runs them
+		if _, err := man.Lookup(n); err != nil {
 			return nil, nil, err
 		}
+	}
+	var entries []kernel.Entry
+	for _, n := range o.Shard.Pick(names) {
+		e, _ := man.Lookup(n)
 		entries = append(entries, e)
 	}
 	store, err := kernel.NewStore(kernel.Options{

@@ -108,9 +108,22 @@ func TestRunHostEndToEnd(t *testing.T) {
 	write(t, filepath.Join(root, "cmd/bpflab-guest/main.go"), "package main\n\nfunc main() {}\n")
 	write(t, filepath.Join(root, "scenarios/demo/demo_test.go"), `package demo
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
-func TestOK(t *testing.T)   {}
+func TestOK(t *testing.T) {
+	dir := os.Getenv("BPFLAB_ARTIFACTS")
+	if dir == "" {
+		t.Fatal("BPFLAB_ARTIFACTS is not set")
+	}
+	os.MkdirAll(dir, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "loadreport-demo.json"), []byte(`+"`"+`{"kernel":"demo","objects":[]}`+"`"+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
 func TestSkip(t *testing.T) { t.Skip("probe says no") }
 func TestBad(t *testing.T)  { t.Fatal("want 1, got 2") }
 `)
@@ -138,4 +151,28 @@ func TestBad(t *testing.T)  { t.Fatal("want 1, got 2") }
 		"scenarios/broken (build)": report.Fail,
 	}, status)
 	assert.True(t, m.Failed())
+	require.Len(t, k.Artifacts, 1, "the host run's artifact is collected")
+	assert.Equal(t, "loadreport-demo.json", filepath.Base(k.Artifacts[0]))
+	require.NotNil(t, k.LoadReport)
+	assert.Equal(t, "demo", k.LoadReport.Kernel)
+}
+
+func TestRunEmptyShard(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "go.mod"), "module example.com/m\n\ngo 1.21\n")
+	write(t, filepath.Join(dir, "scenarios/demo/demo_test.go"), "package demo\n")
+	write(t, filepath.Join(dir, "manifest"), "host host\n")
+	// With one kernel and two shards, exactly one shard is empty.
+	var sizes []int
+	for i := 1; i <= 2; i++ {
+		m, err := Run(context.Background(), Options{Root: dir, Manifest: filepath.Join(dir, "manifest"),
+			LockPath: filepath.Join(dir, "lock.json"), WorkDir: dir, Shard: Shard{Index: i, Count: 2},
+			NewBackend: func(string, string) (vm.Backend, error) { return nil, errors.New("unused") }})
+		if len(Shard{Index: i, Count: 2}.Pick([]string{"host"})) == 0 {
+			require.NoError(t, err)
+			assert.NotNil(t, m.Kernels, "an empty shard still writes an (empty) kernel list")
+			sizes = append(sizes, len(m.Kernels))
+		}
+	}
+	assert.Equal(t, []int{0}, sizes)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/bpflab/bpflab/harness/loadreport"
 )
 
 // Status is a test's outcome.
@@ -69,6 +71,13 @@ type Kernel struct {
 	Console     string   `json:"console,omitempty"` // path of the full console log
 	Duration    Duration `json:"seconds"`
 	Tests       []Test   `json:"tests"`
+	// Artifacts are the files the kernel's scenarios left (paths on the
+	// machine that ran it); LoadReport and Probes are copies of the load
+	// report and probe results among them, so a merged or saved matrix
+	// still carries them.
+	Artifacts  []string           `json:"artifacts,omitempty"`
+	LoadReport *loadreport.Report `json:"load_report,omitempty"`
+	Probes     json.RawMessage    `json:"probes,omitempty"`
 }
 
 // Failed reports whether the kernel's run or any of its tests failed.
