@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/bpflab/bpflab/harness/kernel"
 	"github.com/bpflab/bpflab/harness/matrix"
-	"github.com/bpflab/bpflab/harness/report"
 	"github.com/bpflab/bpflab/harness/vm"
 	"github.com/bpflab/bpflab/harness/vm/host"
 	"github.com/bpflab/bpflab/harness/vm/qemu"
@@ -30,8 +28,9 @@ func runMatrix(ctx context.Context, args []string) error {
 	kernels := fs.String("kernels", "", "comma-separated kernel names from the manifest (default: all)")
 	backendName := fs.String("backend", defaultBackend, "backend for non-host kernels: qemu or vng")
 	jobs := fs.Int("j", 1, "kernels to run in parallel")
-	jsonOut := fs.String("json", "", "write the results as JSON to `FILE`")
-	junitOut := fs.String("junit", "", "write JUnit XML (one testsuite per kernel) to `FILE`")
+	var out outputs
+	out.flags(fs)
+	shard := fs.String("shard", "", "run only this machine's share `I/N` of the kernels (stable by name)")
 	timeout := fs.Duration("timeout", matrix.DefaultTimeout, "deadline per kernel, boot included")
 	binTimeout := fs.Duration("binary-timeout", matrix.DefaultBinaryTimeout, "deadline per test binary (-test.timeout)")
 	run := fs.String("run", "", "run only tests matching `REGEX` (go test -run)")
@@ -53,6 +52,17 @@ func runMatrix(ctx context.Context, args []string) error {
 	}
 	if *timeout <= 0 || *binTimeout <= 0 {
 		return usageError{"--timeout and --binary-timeout must be positive"}
+	}
+	var sh matrix.Shard
+	if *shard != "" {
+		var err error
+		if sh, err = matrix.ParseShard(*shard); err != nil {
+			return usageError{"--shard: " + err.Error()}
+		}
+	}
+	baseline, err := out.readBaseline()
+	if err != nil {
+		return err
 	}
 
 	goMod, err := findUp("go.mod")
@@ -81,7 +91,7 @@ func runMatrix(ctx context.Context, args []string) error {
 
 	opts := matrix.Options{
 		Root: root, Manifest: *manifest, LockPath: filepath.Join(filepath.Dir(*manifest), "lock.json"),
-		CacheDir: *cache, Kernels: names, Packages: splitList(*pkgs), Run: *run,
+		CacheDir: *cache, Kernels: names, Shard: sh, Packages: splitList(*pkgs), Run: *run,
 		Backend: *backendName, DefaultBackend: defaultBackend,
 		Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
 		Host: host.New(*binTimeout + time.Minute),
@@ -105,38 +115,8 @@ func runMatrix(ctx context.Context, args []string) error {
 		return err
 	}
 
-	fmt.Println()
-	if err := report.WriteTable(os.Stdout, m); err != nil {
-		return err
-	}
-	if err := writeReport(*jsonOut, m, report.WriteJSON); err != nil {
-		return err
-	}
-	if err := writeReport(*junitOut, m, report.WriteJUnit); err != nil {
-		return err
-	}
-	if m.Failed() {
-		return exitError{1}
-	}
-	return nil
-}
-
-func writeReport(path string, m *report.Matrix, write func(w io.Writer, m *report.Matrix) error) error {
-	if path == "" {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := write(f, m); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
+	m.DefaultBackend = defaultBackend
+	return out.finish(m, baseline)
 }
 
 func splitList(s string) []string {

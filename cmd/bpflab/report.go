@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/bpflab/bpflab/harness/kernel"
+	"github.com/bpflab/bpflab/harness/report"
+)
+
+// outputs are the report files and checks shared by `matrix` and
+// `report merge`.
+type outputs struct {
+	json, junit, markdown, baseline string
+	loads                           bool // --report: load reports and probes
+}
+
+func (o *outputs) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.json, "json", "", "write the results as JSON to `FILE`")
+	fs.StringVar(&o.junit, "junit", "", "write JUnit XML (one testsuite per kernel) to `FILE`")
+	fs.StringVar(&o.markdown, "markdown", "", "write a Markdown summary (for a CI job page) to `FILE`")
+	fs.StringVar(&o.baseline, "baseline", "", "compare with a previous run's JSON `FILE`; exit non-zero on a regression")
+	fs.BoolVar(&o.loads, "report", false, "also print the kernels' load-report differences, verifier statistics and probes")
+}
+
+// readBaseline reads --baseline before the (slow) run, so a bad file
+// stops at once.
+func (o *outputs) readBaseline() (*report.Matrix, error) {
+	if o.baseline == "" {
+		return nil, nil
+	}
+	m, err := report.ReadFile(o.baseline)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("--baseline: %v", err)}
+	}
+	return m, nil
+}
+
+// finish prints the table (and what the flags ask for), writes the files,
+// and returns the exit: 1 naming the failed kernels, or on a regression
+// against the baseline.
+func (o *outputs) finish(m *report.Matrix, baseline *report.Matrix) error {
+	fmt.Println()
+	if err := report.WriteTable(os.Stdout, m); err != nil {
+		return err
+	}
+	if o.loads {
+		if err := report.WriteLoadReports(os.Stdout, m); err != nil {
+			return err
+		}
+	}
+	var regressions []report.Change
+	if baseline != nil {
+		changes := report.Compare(baseline, m)
+		if err := report.WriteComparison(os.Stdout, o.baseline, changes); err != nil {
+			return err
+		}
+		regressions = report.Regressions(changes)
+	}
+	for _, f := range []struct {
+		path  string
+		write func(*os.File, *report.Matrix) error
+	}{
+		{o.json, func(w *os.File, m *report.Matrix) error { return report.WriteJSON(w, m) }},
+		{o.junit, func(w *os.File, m *report.Matrix) error { return report.WriteJUnit(w, m) }},
+		{o.markdown, func(w *os.File, m *report.Matrix) error { return report.WriteMarkdown(w, m) }},
+	} {
+		if err := writeFile(f.path, m, f.write); err != nil {
+			return err
+		}
+	}
+	if failed := m.FailedKernels(); len(failed) > 0 {
+		fmt.Fprintf(os.Stderr, "bpflab: failed kernels: %s\n", strings.Join(failed, ", "))
+		return exitError{1}
+	}
+	if len(regressions) > 0 {
+		return exitError{1}
+	}
+	return nil
+}
+
+func writeFile(path string, m *report.Matrix, write func(*os.File, *report.Matrix) error) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := write(f, m); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// runReport is `bpflab report merge FILES...`.
+func runReport(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "merge" {
+		return usageError{"usage: bpflab report merge FILES... [--json F] [--junit F] [--markdown F] [--baseline PREV.json] [--report]"}
+	}
+	fs := flag.NewFlagSet("report merge", flag.ContinueOnError)
+	var o outputs
+	o.flags(fs)
+	manifest := fs.String("manifest", "", "order kernels as in this manifest (default kernels/manifest of the repository, if found)")
+	// Flags may come before, between or after the files.
+	var files []string
+	rest := args[1:]
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) == 0 {
+		return usageError{"report merge: name at least one results JSON file (from bpflab matrix --json)"}
+	}
+	baseline, err := o.readBaseline()
+	if err != nil {
+		return err
+	}
+	var ms []*report.Matrix
+	for _, f := range files {
+		m, err := report.ReadFile(f)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		ms = append(ms, m)
+	}
+	merged, err := report.Merge(files, ms, manifestOrder(*manifest))
+	var dup *report.DuplicateKernelError
+	if errors.As(err, &dup) {
+		return usageError{err.Error()}
+	} else if err != nil {
+		return err
+	}
+	merged.DefaultBackend = defaultBackend
+	return o.finish(merged, baseline)
+}
+
+// manifestOrder returns the manifest's kernel names, or nil when there is
+// no manifest to read (merging on a machine without the repository).
+func manifestOrder(path string) []string {
+	if path == "" {
+		goMod, err := findUp("go.mod")
+		if err != nil {
+			return nil
+		}
+		path = filepath.Join(filepath.Dir(goMod), "kernels", "manifest")
+	}
+	man, err := kernel.LoadManifest(path)
+	if err != nil {
+		return nil
+	}
+	return man.Names()
+}
