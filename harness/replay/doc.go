@@ -1,0 +1,16 @@
+// Package replay reproduces a field report: it replays the Ethernet frames
+// of a capture (pcap or pcapng) through the XDP firewall twice, once over a
+// real veth pair in network namespaces (delivered or dropped, as seen by a
+// tap on dut0 after XDP) and once through BPF_PROG_TEST_RUN, and reports the
+// two verdicts of every frame side by side.
+//
+// Frames keep their L3 and L4 content; their MAC addresses are rewritten so
+// that the tap can tell each frame apart (a marker source MAC) and the DUT's
+// stack ignores them (netlab.SinkMAC as destination). The firewall decides
+// on L3, so both verdicts see the same frame. The topology is isolated in
+// namespaces this package creates: whatever addresses the capture holds
+// never leave them.
+//
+// Main is a static entry point, so a kernel under test runs the same code
+// inside a VM (`bpflab replay --kernel K`).
+package replay
