@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"firewall": {"attach, detach and inspect the XDP firewall on an interface", runFirewall},
 		"policy":   {"block, unblock, list, load and export the live blocklist", runPolicy},
 		"trace":    {"stream execve events (Ctrl-C stops and detaches)", runTrace},
+		"replay":   {"replay a pcap through the firewall over veth and BPF_PROG_TEST_RUN on one kernel", runReplay},
 		"report":   {"merge per-kernel results from several machines into one table, JUnit and Markdown", runReport},
 	}
 }

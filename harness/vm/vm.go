@@ -34,6 +34,11 @@ type Job struct {
 	Modules  []string // kernel modules to load first (e.g. "veth")
 	WorkDir  string   // private scratch dir for this job (console log, results)
 	Timeout  time.Duration
+	// Files are extra input files for the binaries, by absolute guest path
+	// (e.g. "/bpflab/files/capture.pcap") -> host path. The qemu backend
+	// puts them in the initramfs; the host and vng backends, which see the
+	// host's filesystem, do not support them (callers pass host paths).
+	Files map[string]string
 	// Stream, if set, receives the binaries' combined output as it happens.
 	Stream func(binary string, line []byte)
 }

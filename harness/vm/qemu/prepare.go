@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 
 	"github.com/bpflab/bpflab/harness/guest"
 	"github.com/bpflab/bpflab/harness/initramfs"
@@ -86,6 +88,16 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 		name := fmt.Sprintf("bpflab/modules/%02d-%s.ko", i, m.Name)
 		entries = append(entries, initramfs.Entry{Name: name, Data: m.Data, Mode: 0o644})
 		spec.Modules = append(spec.Modules, "/"+name)
+	}
+	for _, guestPath := range slices.Sorted(maps.Keys(job.Files)) { // sorted: a stable archive
+		hostPath := job.Files[guestPath]
+		if !filepath.IsAbs(guestPath) || filepath.Clean(guestPath) == "/" {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("file %s: guest path %q must be absolute", hostPath, guestPath)}
+		}
+		if _, err := os.Stat(hostPath); err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("file for guest %s: %w", guestPath, err)}
+		}
+		entries = append(entries, initramfs.Entry{Name: filepath.Clean(guestPath)[1:], Source: hostPath, Mode: 0o644})
 	}
 	specJSON, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
