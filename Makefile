@@ -39,8 +39,13 @@ matrix: build
 # scenarios in every kernel of the matrix.
 test: lint kernels unit matrix
 
+# Benchmarks: the host-side ones (e.g. bpf/firewall) 3 times each; then the
+# backends per kernel once ($BPFLAB_BENCH_KERNELS, default 5.10,7.x; boots
+# repeat $BPFLAB_BENCH_BOOTS times inside) with the ratios table, and the
+# slow qemu-vs-vng verdict comparison (TestBackendsAgree).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+	$(GO) test -run '^$$' -bench . -benchtime 3x $$($(GO) list ./... | grep -v /harness/bench)
+	BPFLAB_SLOW=1 $(GO) test -count=1 -timeout 2h -run TestBackendsAgree -bench . -benchtime 1x -v ./harness/bench
 
 clean:
 	rm -rf $(OUT) .cache

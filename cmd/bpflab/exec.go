@@ -16,6 +16,7 @@ import (
 	"github.com/bpflab/bpflab/harness/kernel"
 	"github.com/bpflab/bpflab/harness/vm"
 	"github.com/bpflab/bpflab/harness/vm/qemu"
+	"github.com/bpflab/bpflab/harness/vm/vng"
 )
 
 // bpflab is also the guest runner: the qemu backend can boot this very
@@ -30,7 +31,7 @@ func init() {
 // deadline) rather than the binary: distinct from any test's own status.
 const exitInfra = 125
 
-const execUsage = `usage: bpflab exec [flags] --kernel K BINARY [ARGS...]
+const execUsage = `usage: bpflab exec [--backend qemu|vng|host] [flags] --kernel K BINARY [ARGS...]
 
 Runs one static binary inside kernel K (a manifest name such as 6.1, or a
 path to a bzImage) and exits with the binary's exit status. Its output is
@@ -48,7 +49,7 @@ func runExec(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
 	kname := fs.String("kernel", "", "kernel: manifest name (e.g. 6.1) or path to a bzImage")
 	modulesDir := fs.String("modules-dir", "", "lib/modules/<release> of a --kernel given as a path")
-	backend := fs.String("backend", "qemu", "backend: qemu or host")
+	backend := fs.String("backend", "qemu", "backend: qemu, vng or host")
 	timeout := fs.Duration("timeout", qemu.DefaultTestTimeout, "deadline for the binary to finish (default: its -test.timeout plus a minute, else 10m)")
 	// xfrm_user and nfnetlink: vishvananda/netlink opens XFRM and NETFILTER
 	// sockets in every handle, and the initramfs has no modprobe to
@@ -89,11 +90,18 @@ func runExec(ctx context.Context, args []string) error {
 	if k == nil || *backend == "host" {
 		return execHost(ctx, bin, binArgs, *timeout)
 	}
-	if *backend != "qemu" {
-		return usageError{fmt.Sprintf("unknown backend %q (want qemu or host)", *backend)}
+	if *backend != "qemu" && *backend != "vng" {
+		return usageError{fmt.Sprintf("unknown backend %q (want qemu, vng or host)", *backend)}
 	}
 	if err := initramfs.CheckStatic(bin); err != nil {
 		return usageError{err.Error()}
+	}
+	if *backend == "vng" {
+		vb, err := execVng()
+		if err != nil {
+			return err
+		}
+		return execJob(ctx, vb, k, bin, binArgs, *modules, *timeout, *keep, *verbose)
 	}
 	b := &qemu.Backend{CacheDir: *cache}
 	if *cache == "" {
@@ -111,6 +119,26 @@ func runExec(ctx context.Context, args []string) error {
 	if *verbose {
 		b.Log = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bpflab exec: "+f+"\n", a...) }
 	}
+	return execJob(ctx, b, k, bin, binArgs, *modules, *timeout, *keep, *verbose)
+}
+
+// execVng is the virtme-ng backend: it runs the static bpflab-guest from
+// the host's filesystem, so that must exist.
+func execVng() (vm.Backend, error) {
+	if err := vng.Available(); err != nil {
+		return nil, err
+	}
+	runner, err := qemu.FindGuest()
+	if err != nil {
+		return nil, err
+	}
+	return vng.New(runner), nil
+}
+
+// execJob runs one binary in kernel k on backend b and turns the outcome
+// into bpflab exec's exit status.
+func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArgs []string, modules string,
+	timeout time.Duration, keep, verbose bool) error {
 	work, err := os.MkdirTemp("", "bpflab-exec-")
 	if err != nil {
 		return err
@@ -119,14 +147,14 @@ func runExec(ctx context.Context, args []string) error {
 		Kernel:   k,
 		Binaries: []vm.Binary{{Name: filepath.Base(bin), Path: bin, Args: binArgs}},
 		WorkDir:  work,
-		Timeout:  *timeout,
+		Timeout:  timeout,
 		Stream:   func(_ string, line []byte) { os.Stdout.Write(line) },
 	}
-	if *modules != "" {
-		job.Modules = strings.Split(*modules, ",")
+	if modules != "" {
+		job.Modules = strings.Split(modules, ",")
 	}
 	run, err := b.Run(ctx, job)
-	if *verbose && run != nil {
+	if verbose && run != nil {
 		fmt.Fprintf(os.Stderr, "bpflab exec: %s %s (%s): %v\n", run.Backend, run.Release, run.Accel, run.Phases)
 	}
 	if err != nil || run == nil || len(run.Results) != 1 {
@@ -136,7 +164,7 @@ func runExec(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "bpflab exec: kernel %s: %v\nbpflab exec: console log kept in %s\n", k.Name, err, work)
 		return exitError{exitInfra}
 	}
-	if !*keep {
+	if !keep {
 		os.RemoveAll(work)
 	}
 	if code := run.Results[0].ExitCode; code != 0 {
