@@ -275,3 +275,21 @@ func TestGuestModuleLoadFailure(t *testing.T) {
 	assert.Contains(t, pe.Err.Error(), "finit_module")
 	assert.Empty(t, run.Results)
 }
+
+// TestFilesInAndArtifactsOut carries a host file into the guest (Job.Files)
+// and brings back what the binary wrote to $BPFLAB_ARTIFACTS: the guest has
+// no shared filesystem, so both travel in the initramfs and the report.
+func TestFilesInAndArtifactsOut(t *testing.T) {
+	e := setup(t)
+	src := filepath.Join(t.TempDir(), "in.txt")
+	require.NoError(t, os.WriteFile(src, []byte("field report 42\n"), 0o644))
+	job := e.job(t, []string{"copy", "/bpflab/files/in.txt"})
+	job.Files = map[string]string{"/bpflab/files/in.txt": src}
+	run, err := e.backend().Run(context.Background(), job)
+	require.NoError(t, err)
+	require.Len(t, run.Results, 1)
+	require.Equal(t, 0, run.Results[0].ExitCode, "%s", run.Results[0].Output)
+	got, err := os.ReadFile(filepath.Join(job.WorkDir, "artifacts", "copied.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "field report 42\n", string(got))
+}

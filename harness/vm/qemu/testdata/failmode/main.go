@@ -20,6 +20,17 @@ func main() {
 	case "exit":
 		n, _ := strconv.Atoi(os.Args[2])
 		os.Exit(n)
+	case "copy": // copy FILE into $BPFLAB_ARTIFACTS (tests Job.Files and artifacts)
+		data, err := os.ReadFile(os.Args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		dir := os.Getenv("BPFLAB_ARTIFACTS")
+		if err := os.WriteFile(dir+"/copied.txt", data, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	case "output":
 		fmt.Println("to stdout")
 		fmt.Fprintln(os.Stderr, "to stderr")
