@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/bpflab/bpflab/harness/kernel"
@@ -139,7 +142,11 @@ func runReport(ctx context.Context, args []string) error {
 		}
 		ms = append(ms, m)
 	}
-	merged, err := report.Merge(files, ms, manifestOrder(*manifest))
+	order := manifestOrder(*manifest)
+	if order == nil {
+		order = naturalOrder(ms)
+	}
+	merged, err := report.Merge(files, ms, order)
 	var dup *report.DuplicateKernelError
 	if errors.As(err, &dup) {
 		return usageError{err.Error()}
@@ -165,4 +172,53 @@ func manifestOrder(path string) []string {
 		return nil
 	}
 	return man.Names()
+}
+
+// naturalOrder sorts the inputs' kernel names with numbers compared as
+// numbers (5.10 < 6.1 < 6.12 < 7.x < host), the manifest's usual order,
+// for merging where no manifest is at hand.
+func naturalOrder(ms []*report.Matrix) []string {
+	var names []string
+	for _, m := range ms {
+		for _, k := range m.Kernels {
+			names = append(names, k.Name)
+		}
+	}
+	slices.SortStableFunc(names, naturalCompare)
+	return names
+}
+
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		na, ra := leadingNumber(a)
+		nb, rb := leadingNumber(b)
+		switch {
+		case na >= 0 && nb >= 0:
+			if na != nb {
+				return cmp.Compare(na, nb)
+			}
+			a, b = ra, rb
+		case a[0] != b[0]:
+			return cmp.Compare(a[0], b[0])
+		default:
+			a, b = a[1:], b[1:]
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// leadingNumber splits a leading decimal number off s (-1 if none).
+func leadingNumber(s string) (int, string) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return -1, s
+	}
+	n, err := strconv.Atoi(s[:i])
+	if err != nil {
+		return -1, s
+	}
+	return n, s[i:]
 }

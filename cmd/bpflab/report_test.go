@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,4 +50,10 @@ func TestReportMergeExitStatus(t *testing.T) {
 	assert.Equal(t, 0, realMain([]string{"report", "merge", ok, "--baseline", base}), "a kernel absent now (another shard) is no regression")
 	assert.Equal(t, 1, realMain([]string{"report", "merge", ok, bad, "--baseline", base}))
 	assert.Equal(t, 2, realMain([]string{"report", "merge", ok, "--baseline", junk}))
+}
+
+func TestNaturalCompare(t *testing.T) {
+	names := []string{"host", "7.x", "6.12", "5.10", "6.1", "10.1"}
+	slices.SortFunc(names, naturalCompare)
+	assert.Equal(t, []string{"5.10", "6.1", "6.12", "7.x", "10.1", "host"}, names)
 }
