@@ -214,3 +214,22 @@ func (t *Tracker) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Missed returns how many times the kernel skipped the tracker's programs
+// since they were loaded (bpf_prog_info.recursion_misses, Linux >= 5.12; 0
+// before). trace_call_bpf skips a tracepoint program, and counts a miss,
+// when bpf_prog_active is already raised on that CPU. On fully or lazily
+// preemptible kernels (Debian 7.x boots "full (lazy)"; 6.12 and older boot
+// "voluntary") a task can be preempted while it holds it, and an exec on
+// that CPU then goes uncounted: every exec call is counted except these.
+func (t *Tracker) Missed() (uint64, error) {
+	var n uint64
+	for _, p := range []*ebpf.Program{t.objs.TraceExecve, t.objs.TraceExecveat} {
+		st, err := p.Stats()
+		if err != nil {
+			return 0, fmt.Errorf("read execve tracker misses: %w", err)
+		}
+		n += st.RecursionMisses
+	}
+	return n, nil
+}

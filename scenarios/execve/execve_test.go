@@ -56,6 +56,8 @@ func TestExecveCount(t *testing.T) {
 			col := newCollector()
 			go col.run(ctx, tr)
 
+			missedBefore, err := tr.Missed()
+			require.NoError(t, err)
 			noise := startNoise(ctx, self)
 			for _, c := range cases(self) {
 				t.Run(c.name, func(t *testing.T) {
@@ -64,16 +66,24 @@ func TestExecveCount(t *testing.T) {
 			}
 			noisePIDs := noise.stop(t)
 			require.NotEmpty(t, noisePIDs, "noise generator never ran")
+			missedAfter, err := tr.Missed()
+			require.NoError(t, err)
+			missed := missedAfter - missedBefore
 			wrong := map[uint32]uint64{}
+			var short uint64
 			for _, pid := range noisePIDs {
 				got, err := tr.Count(pid)
 				require.NoError(t, err)
+				require.LessOrEqual(t, got, uint64(noiseExecs), "noise process %d counted more execs than it made", pid)
 				if got != noiseExecs {
 					wrong[pid] = got
+					short += noiseExecs - got
 				}
 			}
-			assert.Empty(t, wrong, "noise processes (tgid: count) that did not count exactly %d of %d", noiseExecs, len(noisePIDs))
-			t.Logf("%s: %d concurrent noise processes, lost %d", name, len(noisePIDs), tr.Lost())
+			// Only execs the kernel declared skipped (see Tracker.Missed)
+			// may be missing; with no skips every count is exact.
+			assert.LessOrEqual(t, short, missed, "noise processes (tgid: count) that did not count exactly %d of %d: %v; the kernel reported %d skipped runs", noiseExecs, len(noisePIDs), wrong, missed)
+			t.Logf("%s: %d concurrent noise processes, lost %d events, kernel skipped the programs %d times", name, len(noisePIDs), tr.Lost(), missed)
 		})
 	}
 }
@@ -112,8 +122,9 @@ func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string,
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
+	missedBefore, err := tr.Missed()
+	require.NoError(t, err)
 	var tgid uint32
-	var err error
 	if c.mode == modeRace {
 		tgid, err = runRaceChild(ctx, tr, self)
 	} else {
@@ -128,9 +139,22 @@ func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string,
 	got, err := tr.Count(tgid)
 	require.NoError(t, err)
 	diag, _ := tr.Diag()
-	require.Equal(t, uint64(c.n), got, "expected %d execs for tgid %d, got %d (diag %+v)", c.n, tgid, got, diag)
+	missedAfter, err := tr.Missed()
+	require.NoError(t, err)
+	// The kernel skips a tracepoint program when bpf_prog_active is held
+	// on that CPU (Tracker.Missed). Such skips, and only they, may explain
+	// missing execs; with none the count must be exact.
+	missed := int(missedAfter - missedBefore)
+	minEvents := max(events-missed, 0)
+	require.LessOrEqual(t, got, uint64(c.n), "tgid %d counted more execs than it made (diag %+v)", tgid, diag)
+	if missed == 0 {
+		require.Equal(t, uint64(c.n), got, "expected %d execs for tgid %d, got %d (diag %+v, no skipped runs)", c.n, tgid, got, diag)
+	} else {
+		require.GreaterOrEqual(t, got+uint64(missed), uint64(c.n), "expected %d execs for tgid %d, got %d; only %d runs were skipped by the kernel (diag %+v)", c.n, tgid, got, missed, diag)
+		t.Logf("kernel skipped the tracker %d times while tgid %d ran (bpf_prog_active held on that CPU); counted %d of %d", missed, tgid, got, c.n)
+	}
 
-	_, err = col.waitFor(ctx, tgid, events)
+	_, err = col.waitFor(ctx, tgid, minEvents)
 	require.NoError(t, err, "events for tgid %d (transport %s, diag %+v, lost %d)", tgid, tr.Transport(), diag, tr.Lost())
 	// A marker exec after the child has exited; once its event is in, any
 	// late extra event of the child would have arrived too.
@@ -140,7 +164,12 @@ func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string,
 	require.NoError(t, err, "marker event for tgid %d", marker)
 	time.Sleep(100 * time.Millisecond) // perf rings of other CPUs are read in turn
 	evs := col.events(tgid)
-	require.Len(t, evs, events, "expected %d events for tgid %d", events, tgid)
+	if missed == 0 {
+		require.Len(t, evs, events, "expected %d events for tgid %d", events, tgid)
+	} else {
+		require.LessOrEqual(t, len(evs), events, "events for tgid %d", tgid)
+		require.GreaterOrEqual(t, len(evs), minEvents, "events for tgid %d with %d skipped runs", tgid, missed)
+	}
 
 	files := map[string]int{}
 	execveat := 0
@@ -153,8 +182,15 @@ func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string,
 		assert.Equal(t, uint32(os.Getuid()), ev.UID, "event %d", i)
 		assert.False(t, ev.FilenameFault, "event %d", i)
 	}
-	assert.Equal(t, c.files, files, "events by filename")
-	assert.Equal(t, c.execveat, execveat, "events from execveat")
+	if missed == 0 {
+		assert.Equal(t, c.files, files, "events by filename")
+		assert.Equal(t, c.execveat, execveat, "events from execveat")
+		return
+	}
+	for f, n := range files {
+		assert.LessOrEqual(t, n, c.files[f], "events for filename %q", f)
+	}
+	assert.LessOrEqual(t, execveat, c.execveat, "events from execveat")
 }
 
 // runChild starts the test binary in child mode making n exec calls in
@@ -176,7 +212,10 @@ func runChild(ctx context.Context, self, mode string, n int) (uint32, error) {
 // threads are ready, then lets them go. It returns the child's TGID.
 func runRaceChild(ctx context.Context, tr *execve.Tracker, self string) (uint32, error) {
 	cmd := exec.CommandContext(ctx, self)
-	cmd.Env = childEnv(os.Environ(), modeRace, 0, self)
+	// No asynchronous preemption: a SIGURG reaching a thread that waits
+	// for cred_guard_mutex in execve makes the kernel restart the call
+	// (ERESTARTNOINTR), a second sys_enter_execve the child did not mean.
+	cmd.Env = append(childEnv(os.Environ(), modeRace, 0, self), "GODEBUG=asyncpreemptoff=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()

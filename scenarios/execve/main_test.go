@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,12 @@ func child(mode, rem string) int {
 // TGID's count between "ready" and "go", so the threads' first calls race
 // on inserting it into the count map.
 func race() int {
+	// The parent starts this child with asynchronous preemption off (see
+	// runRaceChild), so the spinning goroutines below cannot be preempted:
+	// each needs its own P next to the main goroutine, and a garbage
+	// collection would wait for them forever.
+	runtime.GOMAXPROCS(raceThreads + 1)
+	debug.SetGCPercent(-1)
 	argv, _ := syscall.SlicePtrFromStrings([]string{raceMissing})
 	envv, _ := syscall.SlicePtrFromStrings(nil)
 	path, _ := syscall.BytePtrFromString(raceMissing)
