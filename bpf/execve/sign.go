@@ -3,8 +3,6 @@ package execve
 import (
 	_ "embed"
 
-	"github.com/cilium/ebpf"
-
 	"github.com/bpflab/bpflab/bpf/objsign"
 )
 
@@ -14,23 +12,8 @@ import (
 //go:embed execve_bpfel.o.sig
 var objectSignature []byte
 
-// Signing lets callers (and tests) swap in another object and key set; the
-// zero value means the embedded object, verified against objsign.TrustedKeys.
-type Signing struct {
-	// Object replaces the embedded object when Data is set.
-	Object objsign.Object
-	// TrustedKeys replaces objsign.TrustedKeys() when non-nil.
-	TrustedKeys []objsign.PublicKey
-}
-
-func (s Signing) loadSpec() (*ebpf.CollectionSpec, error) {
-	obj := s.Object
-	if obj.Data == nil {
-		obj = EmbeddedObject()
-	}
-	spec, _, err := objsign.LoadSpec(obj, s.TrustedKeys)
-	return spec, err
-}
+// Signing selects the object and the keys it must be signed by.
+type Signing = objsign.Signing
 
 // EmbeddedObject returns the object compiled into bpflab and its signature.
 func EmbeddedObject() objsign.Object {

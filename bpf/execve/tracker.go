@@ -7,6 +7,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
+
+	"github.com/bpflab/bpflab/bpf/loaderr"
 )
 
 // ErrNotAttached is returned when reading counts or events from a tracker
@@ -47,7 +49,7 @@ type Tracker struct {
 // Load loads the programs and maps into the kernel without attaching them.
 // Verifier errors carry the full log; print them with %+v.
 func Load(opts Options) (*Tracker, error) {
-	spec, err := opts.Signing.loadSpec()
+	spec, err := opts.Signing.LoadSpec(EmbeddedObject())
 	if err != nil {
 		return nil, fmt.Errorf("load execve spec: %w", err)
 	}
@@ -79,7 +81,7 @@ func Load(opts Options) (*Tracker, error) {
 
 	t := &Tracker{transport: transport, opts: opts}
 	if err := spec.LoadAndAssign(&t.objs, nil); err != nil {
-		return nil, wrapLoadError(fmt.Sprintf("load execve tracker (%s events)", transport), err)
+		return nil, loaderr.Wrap(fmt.Sprintf("load execve tracker (%s events)", transport), err)
 	}
 	return t, nil
 }

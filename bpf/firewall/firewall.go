@@ -9,6 +9,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+
+	"github.com/bpflab/bpflab/bpf/loaderr"
 )
 
 // Options configure Load.
@@ -73,7 +75,7 @@ type Firewall struct {
 // Close the Firewall. Verifier errors carry the full log; print them with
 // %+v.
 func Load(opts Options) (*Firewall, error) {
-	spec, err := opts.Signing.loadSpec()
+	spec, err := opts.Signing.LoadSpec(EmbeddedObject())
 	if err != nil {
 		return nil, fmt.Errorf("load firewall spec: %w", err)
 	}
@@ -97,7 +99,7 @@ func Load(opts Options) (*Firewall, error) {
 			return nil, fmt.Errorf("load firewall: maps pinned in %s were made by a different firewall version; remove them (rm %s/blocklist_v4* %s/blocklist_v6* %s/stats) to start with an empty set: %w",
 				opts.PinDir, opts.PinDir, opts.PinDir, opts.PinDir, err)
 		}
-		return nil, wrapLoadError(fmt.Sprintf("load firewall (pin dir %q)", opts.PinDir), err)
+		return nil, loaderr.Wrap(fmt.Sprintf("load firewall (pin dir %q)", opts.PinDir), err)
 	}
 	if err := fw.ensureInner(); err != nil {
 		fw.Close()
@@ -144,7 +146,7 @@ func Open(opts Options) (*Firewall, error) {
 	if opts.PinDir == "" {
 		return nil, errors.New("open firewall: needs a pin dir")
 	}
-	spec, err := opts.Signing.loadSpec()
+	spec, err := opts.Signing.LoadSpec(EmbeddedObject())
 	if err != nil {
 		return nil, fmt.Errorf("load firewall spec: %w", err)
 	}

@@ -34,3 +34,23 @@ func LoadSpec(obj Object, trusted []PublicKey) (*ebpf.CollectionSpec, *Verified,
 	}
 	return spec, v, nil
 }
+
+// Signing selects the object a loader uses and the keys it must be signed
+// by; the zero value means the loader's embedded object, verified against
+// TrustedKeys(). Tests and users with their own builds set it.
+type Signing struct {
+	// Object replaces the embedded object when Data is set.
+	Object Object
+	// TrustedKeys replaces TrustedKeys() when non-nil.
+	TrustedKeys []PublicKey
+}
+
+// LoadSpec verifies and parses s.Object, or embedded when none is set.
+func (s Signing) LoadSpec(embedded Object) (*ebpf.CollectionSpec, error) {
+	obj := s.Object
+	if obj.Data == nil {
+		obj = embedded
+	}
+	spec, _, err := LoadSpec(obj, s.TrustedKeys)
+	return spec, err
+}

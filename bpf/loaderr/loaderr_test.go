@@ -1,4 +1,4 @@
-package firewall
+package loaderr
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestWrapLoadErrorKeepsWholeLog(t *testing.T) {
+func TestWrapKeepsWholeLog(t *testing.T) {
 	log := []string{"0: R1=ctx() R10=fp0"}
 	for i := range 20 {
 		log = append(log, fmt.Sprintf("%d: (69) r1 = *(u16 *)(r8 +12)", i+1))
@@ -20,7 +20,7 @@ func TestWrapLoadErrorKeepsWholeLog(t *testing.T) {
 	log = append(log, "invalid access to packet, off=12 size=2")
 	ve := &ebpf.VerifierError{Cause: syscall.EACCES, Log: log}
 
-	err := wrapLoadError("load thing", fmt.Errorf("load program: %w", ve))
+	err := Wrap("load thing", fmt.Errorf("load program: %w", ve))
 	var got *ebpf.VerifierError
 	require.True(t, errors.As(err, &got), "errors.As must find the verifier error")
 	assert.Same(t, ve, got)
@@ -29,7 +29,7 @@ func TestWrapLoadErrorKeepsWholeLog(t *testing.T) {
 		assert.Contains(t, err.Error(), line)
 	}
 
-	plain := wrapLoadError("load thing", syscall.EPERM)
+	plain := Wrap("load thing", syscall.EPERM)
 	assert.ErrorIs(t, plain, syscall.EPERM)
 	assert.Equal(t, "load thing: "+syscall.EPERM.Error(), plain.Error())
 }

@@ -1,4 +1,7 @@
-package execve
+// Package loaderr formats BPF load errors so the whole verifier log reaches the
+// user (the plain ebpf.VerifierError message is abbreviated) while errors.As
+// still finds the *ebpf.VerifierError underneath.
+package loaderr
 
 import (
 	"errors"
@@ -18,9 +21,9 @@ type verifierError struct {
 func (e *verifierError) Error() string { return fmt.Sprintf("%s: %+v", e.context, e.ve) }
 func (e *verifierError) Unwrap() error { return e.ve }
 
-// wrapLoadError adds context to a load error, spelling out the full
+// Wrap adds context to a load error, spelling out the full
 // verifier log when there is one.
-func wrapLoadError(context string, err error) error {
+func Wrap(context string, err error) error {
 	var ve *ebpf.VerifierError
 	if errors.As(err, &ve) {
 		return &verifierError{context: context, ve: ve}
