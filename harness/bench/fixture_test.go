@@ -219,7 +219,11 @@ func median(ss []sample) (wall, cpu float64) {
 	}
 	slices.Sort(w)
 	slices.Sort(c)
-	return w[len(w)/2].Seconds(), c[len(c)/2].Seconds()
+	mid := func(d []time.Duration) float64 { // mean of the middle two when even
+		n := len(d)
+		return (d[(n-1)/2] + d[n/2]).Seconds() / 2
+	}
+	return mid(w), mid(c)
 }
 
 func tail(b []byte) string {
