@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envChild) != "" {
 		os.Exit(child(os.Args[1:]))
 	}
+	if n := os.Getenv("BPFLAB_POLICYCLI_EXECS"); n != "" {
+		os.Exit(helperExecs(n))
+	}
 	os.Exit(m.Run())
 }
 

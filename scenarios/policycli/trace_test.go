@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -29,7 +30,7 @@ func TestTraceExecve(t *testing.T) {
 
 	// The process whose execs are traced: a CLI child that re-executes
 	// itself (`trace` with bad arguments exits at once) when told to.
-	target := exec.CommandContext(ctx, exe, "-test.run=^TestHelperExecs$")
+	target := exec.CommandContext(ctx, exe)
 	target.Env = append(os.Environ(), "BPFLAB_POLICYCLI_EXECS=3")
 	stdin, err := target.StdinPipe()
 	require.NoError(t, err)
@@ -77,22 +78,21 @@ func TestTraceExecve(t *testing.T) {
 	assert.Contains(t, rest.String(), `"`+itoa(target.Process.Pid)+`":3`, "the target's three execs are counted")
 }
 
-// TestHelperExecs is not a test: run with BPFLAB_POLICYCLI_EXECS=N it waits
-// for a line on stdin and then execs itself N times (the exec'd copies
-// count down), so the tracer sees N execve calls of one PID.
-func TestHelperExecs(t *testing.T) {
-	n := os.Getenv("BPFLAB_POLICYCLI_EXECS")
-	if n == "" {
-		t.Skip("helper process for TestTraceExecve (runs only when BPFLAB_POLICYCLI_EXECS is set)")
-	}
+// helperExecs runs in a child started with BPFLAB_POLICYCLI_EXECS=N (from
+// TestMain): it waits for a line on stdin and then execs itself N times (the
+// exec'd copies count down), so the tracer sees N execve calls of one PID.
+func helperExecs(n string) int {
 	if n != "0" && os.Getenv("BPFLAB_POLICYCLI_STARTED") == "" {
 		bufio.NewReader(os.Stdin).ReadString('\n')
 	}
 	if n == "0" {
-		return
+		return 0
 	}
 	exe, err := os.Executable()
-	require.NoError(t, err)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "helper execs: %v\n", err)
+		return 1
+	}
 	next := atoi(n) - 1
 	// syscall.Exec does not dedupe the environment (the first entry wins).
 	var env []string
@@ -102,5 +102,7 @@ func TestHelperExecs(t *testing.T) {
 		}
 	}
 	env = append(env, "BPFLAB_POLICYCLI_EXECS="+itoa(next), "BPFLAB_POLICYCLI_STARTED=1")
-	require.NoError(t, syscall.Exec(exe, []string{exe, "-test.run=^TestHelperExecs$"}, env))
+	err = syscall.Exec(exe, []string{exe}, env)
+	fmt.Fprintf(os.Stderr, "helper execs: exec %s: %v\n", exe, err)
+	return 1
 }
