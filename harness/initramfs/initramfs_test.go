@@ -115,8 +115,10 @@ func modulesDirs(t *testing.T) []string {
 	cache, err := kernel.DefaultCacheDir()
 	require.NoError(t, err)
 	var dirs []string
-	for _, pat := range []string{"kernels/*/root/lib/modules/*", "kernels/*/root/usr/lib/modules/*"} {
-		m, _ := filepath.Glob(filepath.Join(cache, pat))
+	// Unpacked kernels live in <cache>/kernels/<release>_<version>/root.
+	trees := filepath.Join(cache, "kernels", "*", "root")
+	for _, pat := range []string{filepath.Join("lib", "modules", "*"), filepath.Join("usr", "lib", "modules", "*")} {
+		m, _ := filepath.Glob(filepath.Join(trees, pat))
 		dirs = append(dirs, m...)
 	}
 	if len(dirs) == 0 {

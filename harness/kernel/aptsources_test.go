@@ -65,9 +65,9 @@ deb [ arch=amd64 ] http://other.example/repo stable extra
 	assert.Equal(t, "http://other.example/repo", srcs[3].URI)
 	assert.Equal(t, []string{"extra"}, srcs[3].Components)
 
-	_, err = ParseSourcesList(strings.NewReader("deb http://x\n"), "short.list")
+	_, err = ParseSourcesList(strings.NewReader("deb http://deb.example\n"), "short.list")
 	assert.ErrorContains(t, err, "short.list:1")
-	_, err = ParseSourcesList(strings.NewReader("rpm http://x a b\n"), "rpm.list")
+	_, err = ParseSourcesList(strings.NewReader("rpm http://deb.example a b\n"), "rpm.list")
 	assert.ErrorContains(t, err, "unknown type")
 }
 

@@ -55,7 +55,7 @@ func TestNotFound(t *testing.T) {
 		{&CommandError{Cmd: "apt-get download x=1", Err: errors.New("exit status 100"),
 			Stderr: "E: Version '1' for 'x' was not found"}, true},
 		{&CommandError{Cmd: "apt-get download x=1", Err: errors.New("exit status 100"),
-			Stderr: "E: Failed to fetch http://m/pool/x.deb  404  Not Found [IP: 1.2.3.4 80]"}, true},
+			Stderr: "E: Failed to fetch http://deb.example/pool/x.deb  404  Not Found [IP: 1.2.3.4 80]"}, true},
 		{&CommandError{Cmd: "apt-get download x=1", Err: errors.New("exit status 100"),
 			Stderr: "E: Could not resolve 'mirror'"}, false},
 		{errors.New("was not found"), false},

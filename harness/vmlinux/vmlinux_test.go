@@ -55,8 +55,10 @@ func TestExtractDebianKernels(t *testing.T) {
 	cache, err := kernel.DefaultCacheDir()
 	require.NoError(t, err)
 	var images []string
-	for _, pat := range []string{"kernels/*/root/boot/vmlinuz-*", "kernels/*/root/usr/lib/modules/*/vmlinuz*"} {
-		m, _ := filepath.Glob(filepath.Join(cache, pat))
+	// Unpacked kernels live in <cache>/kernels/<release>_<version>/root.
+	trees := filepath.Join(cache, "kernels", "*", "root")
+	for _, pat := range []string{filepath.Join("boot", "vmlinuz-*"), filepath.Join("usr", "lib", "modules", "*", "vmlinuz*")} {
+		m, _ := filepath.Glob(filepath.Join(trees, pat))
 		images = append(images, m...)
 	}
 	if len(images) == 0 {
