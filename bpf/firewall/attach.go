@@ -116,7 +116,11 @@ func (fw *Firewall) Detach() error {
 		return detachPins(fw.pinDir, att.ifindex)
 	}
 	if att.link != nil {
-		if err := att.link.Close(); err != nil {
+		derr := att.link.Detach()
+		if errors.Is(derr, ebpf.ErrNotSupported) {
+			derr = nil
+		}
+		if err := errors.Join(derr, att.link.Close()); err != nil {
 			return fmt.Errorf("detach firewall: %w", err)
 		}
 		return nil
@@ -165,17 +169,24 @@ func netlinkDetach(ifindex int, prog *ebpf.Program, flags link.XDPAttachFlags) e
 	return nil
 }
 
-// detachPins detaches a pinned attachment: unpinning the link drops its
-// last reference; without a link the program is removed through netlink.
+// detachPins detaches a pinned attachment. The link is detached explicitly
+// (BPF_LINK_DETACH) because unpinning alone drops the last reference only
+// when bpffs frees the inode, after an RCU grace period on 5.10, so the
+// program would still run for a moment after "detached". Without a link
+// the program is removed through netlink.
 func detachPins(pinDir string, ifindex int) error {
 	linkPath := filepath.Join(pinDir, LinkPin)
 	progPath := filepath.Join(pinDir, ProgPin)
 	l, err := link.LoadPinnedLink(linkPath, nil)
 	switch {
 	case err == nil:
+		derr := l.Detach()
+		if errors.Is(derr, ebpf.ErrNotSupported) {
+			derr = nil // pre-5.9 cannot pin XDP links anyway; closing is the detach
+		}
 		uerr := l.Unpin()
 		cerr := l.Close()
-		if err := errors.Join(uerr, cerr); err != nil {
+		if err := errors.Join(derr, uerr, cerr); err != nil {
 			return fmt.Errorf("detach pinned link %s: %w", linkPath, err)
 		}
 	case !errors.Is(err, os.ErrNotExist):
