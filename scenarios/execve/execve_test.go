@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bpflab/bpflab/bpf/execve"
+	"github.com/bpflab/bpflab/harness/execchain"
 	"github.com/bpflab/bpflab/harness/testenv"
 )
 
@@ -29,8 +30,7 @@ const (
 
 func TestExecveCount(t *testing.T) {
 	testenv.Setup(t)
-	self, err := os.Executable()
-	require.NoError(t, err)
+	ex := newExecer(t)
 
 	for _, forcePerf := range []bool{false, true} {
 		name := execve.TransportRingbuf
@@ -58,10 +58,10 @@ func TestExecveCount(t *testing.T) {
 
 			missedBefore, err := tr.Missed()
 			require.NoError(t, err)
-			noise := startNoise(ctx, self)
-			for _, c := range cases(self) {
+			noise := startNoise(ctx, ex)
+			for _, c := range cases(ex) {
 				t.Run(c.name, func(t *testing.T) {
-					checkExactly(t, tr, col, self, c)
+					checkExactly(t, tr, col, ex, c)
 				})
 			}
 			noisePIDs := noise.stop(t)
@@ -98,26 +98,26 @@ type scenario struct {
 	execveat int            // expected events flagged execveat
 }
 
-func cases(self string) []scenario {
+func cases(ex *execer) []scenario {
 	var cs []scenario
-	for _, n := range []int{1, 3, 10, 50} {
+	for _, n := range []int{1, 3, 10, 50, 200} {
 		cs = append(cs, scenario{name: fmt.Sprintf("execve/N=%d", n), mode: modeExecve, n: n,
-			files: map[string]int{self: n}})
+			files: map[string]int{ex.file(modeExecve): n}})
 	}
 	// Started with execve (fork+exec), then 4 execveat calls.
 	cs = append(cs, scenario{name: "execveat/N=5", mode: modeExecveat, n: 5,
-		files: map[string]int{self: 5}, execveat: 4})
+		files: map[string]int{ex.file(modeExecveat): 5}, execveat: 4})
 	// Started with execve (its count is then forgotten), then raceThreads
 	// threads fail execve at once, racing to insert the first count.
 	cs = append(cs, scenario{name: fmt.Sprintf("race/N=%d", raceThreads*raceCalls), mode: modeRace,
 		n: raceThreads * raceCalls, events: 1 + raceThreads*raceCalls,
-		files: map[string]int{self: 1, raceMissing: raceThreads * raceCalls}})
+		files: map[string]int{ex.self: 1, raceMissing: raceThreads * raceCalls}})
 	return cs
 }
 
 // checkExactly runs a child and checks the count and the events for its
 // TGID.
-func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string, c scenario) {
+func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, ex *execer, c scenario) {
 	timeout := 20*time.Second + time.Duration(c.n)*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -126,9 +126,9 @@ func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string,
 	require.NoError(t, err)
 	var tgid uint32
 	if c.mode == modeRace {
-		tgid, err = runRaceChild(ctx, tr, self)
+		tgid, err = runRaceChild(ctx, tr, ex.self)
 	} else {
-		tgid, err = runChild(ctx, self, c.mode, c.n)
+		tgid, err = ex.run(ctx, c.mode, c.n)
 	}
 	require.NoError(t, err)
 	events := c.events
@@ -158,7 +158,7 @@ func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string,
 	require.NoError(t, err, "events for tgid %d (transport %s, diag %+v, lost %d)", tgid, tr.Transport(), diag, tr.Lost())
 	// A marker exec after the child has exited; once its event is in, any
 	// late extra event of the child would have arrived too.
-	marker, err := runChild(ctx, self, modeExecve, 1)
+	marker, err := ex.run(ctx, modeExecve, 1)
 	require.NoError(t, err)
 	_, err = col.waitFor(ctx, marker, 1)
 	require.NoError(t, err, "marker event for tgid %d", marker)
@@ -193,11 +193,50 @@ func checkExactly(t *testing.T, tr *execve.Tracker, col *collector, self string,
 	assert.LessOrEqual(t, execveat, c.execveat, "events from execveat")
 }
 
-// runChild starts the test binary in child mode making n exec calls in
-// total (the first, execve, is the start itself) and returns its TGID.
-func runChild(ctx context.Context, self, mode string, n int) (uint32, error) {
-	cmd := exec.CommandContext(ctx, self)
-	cmd.Env = childEnv(os.Environ(), mode, n-1, self)
+// execer starts the processes whose exec calls the scenario counts.
+type execer struct {
+	self  string            // the test binary: race mode, and the chain where execchain cannot run
+	chain map[string]string // mode -> execchain program
+}
+
+// newExecer writes the exec chain programs. They make the same exec calls
+// as the test binary in child mode, without a Go runtime starting at each
+// one (~0.2 s per exec under TCG).
+func newExecer(t *testing.T) *execer {
+	self, err := os.Executable()
+	require.NoError(t, err)
+	ex := &execer{self: self}
+	if err := execchain.Supported(); err != nil {
+		t.Logf("%v: exec chains re-execute the test binary instead", err)
+		return ex
+	}
+	dir := t.TempDir()
+	ex.chain = map[string]string{}
+	for mode, m := range map[string]execchain.Mode{modeExecve: execchain.Execve, modeExecveat: execchain.Execveat} {
+		ex.chain[mode], err = execchain.Write(dir, m)
+		require.NoError(t, err)
+	}
+	return ex
+}
+
+// file is the filename the events of a mode's exec calls carry.
+func (ex *execer) file(mode string) string {
+	if p, ok := ex.chain[mode]; ok {
+		return p
+	}
+	return ex.self
+}
+
+// run starts a child making n exec calls in total (the first, execve, is
+// the start itself; the others use mode) and returns its TGID.
+func (ex *execer) run(ctx context.Context, mode string, n int) (uint32, error) {
+	var cmd *exec.Cmd
+	if p, ok := ex.chain[mode]; ok {
+		cmd = execchain.Command(ctx, p, n)
+	} else {
+		cmd = exec.CommandContext(ctx, ex.self)
+		cmd.Env = childEnv(os.Environ(), mode, n-1, ex.self)
+	}
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		return 0, fmt.Errorf("child making %d execs did not finish in time: %w (output: %s)", n, ctx.Err(), out)
@@ -317,12 +356,12 @@ type noise struct {
 	err    error
 }
 
-func startNoise(parent context.Context, self string) *noise {
+func startNoise(parent context.Context, ex *execer) *noise {
 	ctx, cancel := context.WithCancel(parent)
 	nz := &noise{cancel: cancel, done: make(chan struct{}), first: make(chan struct{})}
 	var wg sync.WaitGroup
 	for range noiseWorkers {
-		wg.Go(func() { nz.loop(ctx, self) })
+		wg.Go(func() { nz.loop(ctx, ex) })
 	}
 	go func() {
 		wg.Wait()
@@ -331,10 +370,10 @@ func startNoise(parent context.Context, self string) *noise {
 	return nz
 }
 
-func (nz *noise) loop(ctx context.Context, self string) {
+func (nz *noise) loop(ctx context.Context, ex *execer) {
 	for ctx.Err() == nil {
 		cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
-		pid, err := runChild(cctx, self, modeExecve, noiseExecs)
+		pid, err := ex.run(cctx, modeExecve, noiseExecs)
 		ccancel()
 		nz.mu.Lock()
 		if err == nil {
