@@ -58,6 +58,7 @@ func runExec(ctx context.Context, args []string) error {
 	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest in this or a parent directory)")
 	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", else the user cache)")
 	keep := fs.Bool("keep", false, "keep the work dir (console log) even on success")
+	tools := fs.String("tools", "bpftool", "comma-separated host programs to carry into the VM with their shared libraries, if found on PATH")
 	verbose := fs.Bool("v", false, "say which accelerator and boot mode are used, and phase times")
 	fs.Usage = func() {
 		fmt.Fprint(os.Stderr, execUsage, "\nflags:\n")
@@ -101,7 +102,7 @@ func runExec(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return execJob(ctx, vb, k, bin, binArgs, *modules, *timeout, *keep, *verbose)
+		return execJob(ctx, vb, k, bin, binArgs, *modules, nil, *timeout, *keep, *verbose)
 	}
 	b := &qemu.Backend{CacheDir: *cache}
 	if *cache == "" {
@@ -119,7 +120,11 @@ func runExec(ctx context.Context, args []string) error {
 	if *verbose {
 		b.Log = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bpflab exec: "+f+"\n", a...) }
 	}
-	return execJob(ctx, b, k, bin, binArgs, *modules, *timeout, *keep, *verbose)
+	var toolNames []string
+	if *tools != "" {
+		toolNames = strings.Split(*tools, ",")
+	}
+	return execJob(ctx, b, k, bin, binArgs, *modules, vm.FindTools(toolNames...), *timeout, *keep, *verbose)
 }
 
 // execVng is the virtme-ng backend: it runs the static bpflab-guest from
@@ -138,7 +143,7 @@ func execVng() (vm.Backend, error) {
 // execJob runs one binary in kernel k on backend b and turns the outcome
 // into bpflab exec's exit status.
 func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArgs []string, modules string,
-	timeout time.Duration, keep, verbose bool) error {
+	tools []string, timeout time.Duration, keep, verbose bool) error {
 	work, err := os.MkdirTemp("", "bpflab-exec-")
 	if err != nil {
 		return err
@@ -146,6 +151,7 @@ func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArg
 	job := vm.Job{
 		Kernel:   k,
 		Binaries: []vm.Binary{{Name: filepath.Base(bin), Path: bin, Args: binArgs}},
+		Tools:    tools,
 		WorkDir:  work,
 		Timeout:  timeout,
 		Stream:   func(_ string, line []byte) { os.Stdout.Write(line) },

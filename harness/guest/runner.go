@@ -103,7 +103,7 @@ func (r *runner) runOne(b Binary) Result {
 	cmd := exec.Command(b.Path, b.Args...)
 	cmd.Env = append(os.Environ(), "BPFLAB_GUEST=1")
 	if os.Getenv("PATH") == "" { // PID 1 gets no PATH from the kernel
-		cmd.Env = append(cmd.Env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin")
+		cmd.Env = append(cmd.Env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
 	}
 	cmd.Env = append(cmd.Env, r.spec.Env...)
 	if r.spec.ArtifactsDir != "" { // last, so it wins over Spec.Env

@@ -37,8 +37,11 @@ type Options struct {
 	Jobs           int           // kernels in parallel (default 1)
 	Timeout        time.Duration // per kernel
 	BinaryTimeout  time.Duration // per test binary
-	WorkDir        string        // builds, consoles, shared dirs (kept)
-	Progress       Progress      // nil = quiet
+	// Tools are host executables carried into VMs (vm.Job.Tools); nil
+	// means vm.FindTools("bpftool"), for the bpftool interop scenario.
+	Tools    []string
+	WorkDir  string   // builds, consoles, shared dirs (kept)
+	Progress Progress // nil = quiet
 	// NewBackend makes the backend named by Backend; the matrix calls it
 	// once, with the path of the built guest runner.
 	NewBackend func(name, runner string) (vm.Backend, error)
@@ -139,6 +142,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 		Kernel:   img.Kernel,
 		Binaries: built.Jobs(o.Run, o.BinaryTimeout),
 		Modules:  []string{"veth"},
+		Tools:    o.Tools,
 		WorkDir:  filepath.Join(o.WorkDir, "kernels", e.Name),
 		Timeout:  o.Timeout,
 		Stream:   func(bin string, line []byte) { o.Progress.Line(e.Name, bin, line) },
@@ -208,6 +212,9 @@ func (o *Options) defaults() {
 	}
 	if o.Progress == nil {
 		o.Progress = quiet{}
+	}
+	if o.Tools == nil {
+		o.Tools = vm.FindTools("bpftool")
 	}
 }
 

@@ -6,6 +6,8 @@ package vm
 
 import (
 	"context"
+	"os/exec"
+	"path/filepath"
 	"time"
 )
 
@@ -39,6 +41,11 @@ type Job struct {
 	// puts them in the initramfs; the host and vng backends, which see the
 	// host's filesystem, do not support them (callers pass host paths).
 	Files map[string]string
+	// Tools are host executables (e.g. /usr/sbin/bpftool) the binaries may
+	// run. The qemu backend carries each to the same path with its ELF
+	// interpreter and shared libraries; the host and vng backends see the
+	// host's files and ignore this.
+	Tools []string
 	// Stream, if set, receives the binaries' combined output as it happens.
 	Stream func(binary string, line []byte)
 }
@@ -91,3 +98,20 @@ func (e *PhaseError) Error() string {
 }
 
 func (e *PhaseError) Unwrap() error { return e.Err }
+
+// FindTools returns the absolute host paths of the named executables that
+// are on PATH, for Job.Tools; missing ones are left out (the scenarios
+// that need one skip and say so).
+func FindTools(names ...string) []string {
+	var out []string
+	for _, n := range names {
+		p, err := exec.LookPath(n)
+		if err != nil {
+			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			out = append(out, abs)
+		}
+	}
+	return out
+}

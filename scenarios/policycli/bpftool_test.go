@@ -18,7 +18,7 @@ import (
 func TestBpftoolInterop(t *testing.T) {
 	bpftool, err := exec.LookPath("bpftool")
 	if err != nil {
-		t.Skipf("bpftool is not installed here (%v); the matrix VMs have no bpftool, the host does", err)
+		t.Skipf("bpftool is not installed here (%v); the matrix and bpflab exec carry the host's bpftool into VMs when the host has one", err)
 	}
 	l := newLab(t, "generic")
 	mustCLI(t, l.topo.DUT, l.args("policy", "block", "198.51.100.7", "192.0.2.128/25")...)

@@ -99,6 +99,19 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 		}
 		entries = append(entries, initramfs.Entry{Name: filepath.Clean(guestPath)[1:], Source: hostPath, Mode: 0o644})
 	}
+	carried := map[string]bool{}
+	for _, tool := range job.Tools {
+		paths, err := initramfs.ToolClosure(tool)
+		if err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+		}
+		for _, p := range paths {
+			if !carried[p] {
+				carried[p] = true
+				entries = append(entries, initramfs.Entry{Name: filepath.Clean(p)[1:], Source: p, Mode: 0o755})
+			}
+		}
+	}
 	specJSON, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		return nil, &vm.PhaseError{Phase: "prepare", Err: err}
