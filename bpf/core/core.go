@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpflab/bpflab/bpf/kernelbtf"
 	"github.com/bpflab/bpflab/bpf/objsign"
 )
 
@@ -78,7 +79,7 @@ func Load(tgid uint32) (*Program, error) {
 		return nil, fmt.Errorf("set target_tgid: %w", err)
 	}
 	p := &Program{}
-	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
+	if err := spec.LoadAndAssign(&p.objs, &ebpf.CollectionOptions{Cache: kernelbtf.Cache()}); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			return nil, fmt.Errorf("load core program: %+v", ve)

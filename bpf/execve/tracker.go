@@ -8,6 +8,7 @@ import (
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/bpflab/bpflab/bpf/kernelbtf"
 	"github.com/bpflab/bpflab/bpf/loaderr"
 )
 
@@ -80,7 +81,7 @@ func Load(opts Options) (*Tracker, error) {
 	spec.Maps[unused] = &ebpf.MapSpec{Name: unused, Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}
 
 	t := &Tracker{transport: transport, opts: opts}
-	if err := spec.LoadAndAssign(&t.objs, nil); err != nil {
+	if err := spec.LoadAndAssign(&t.objs, &ebpf.CollectionOptions{Cache: kernelbtf.Cache()}); err != nil {
 		return nil, loaderr.Wrap(fmt.Sprintf("load execve tracker (%s events)", transport), err)
 	}
 	return t, nil

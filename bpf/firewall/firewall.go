@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/bpflab/bpflab/bpf/kernelbtf"
 	"github.com/bpflab/bpflab/bpf/loaderr"
 )
 
@@ -94,6 +95,7 @@ func Load(opts Options) (*Firewall, error) {
 		copts.Maps.PinPath = opts.PinDir
 	}
 	fw := newFirewall(spec, opts)
+	copts.Cache = kernelbtf.Cache()
 	if err := spec.LoadAndAssign(&fw.objs, &copts); err != nil {
 		if errors.Is(err, ebpf.ErrMapIncompatible) {
 			return nil, fmt.Errorf("load firewall: maps pinned in %s were made by a different firewall version; remove them (rm %s/blocklist_v4* %s/blocklist_v6* %s/stats) to start with an empty set: %w",

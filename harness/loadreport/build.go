@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpflab/bpflab/bpf/kernelbtf"
 	"github.com/bpflab/bpflab/bpf/objsign"
 )
 
@@ -88,6 +89,7 @@ func buildProgram(spec *ebpf.CollectionSpec, name string, kernel *btf.Spec) Prog
 		}
 	}
 	coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{
+		Cache:    kernelbtf.Cache(),
 		Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevelStats},
 	})
 	if err != nil {
@@ -118,6 +120,7 @@ func recordFailure(pr *ProgramReport, spec *ebpf.CollectionSpec, name string, er
 	log := ve.Log
 	if _, ok := Offending(log); !ok {
 		_, err2 := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
+			Cache:    kernelbtf.Cache(),
 			Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevelBranch | ebpf.LogLevelStats},
 		})
 		var ve2 *ebpf.VerifierError
