@@ -67,26 +67,33 @@ static __always_inline void bump(__u32 idx)
 }
 
 /* Insert-or-increment that stays exact when several CPUs exec in the same
- * process at once: only one NOEXIST insert can win, the losers add. */
+ * process at once: only one NOEXIST insert can win, the losers add. An
+ * insert can also fail transiently (seen on 5.10 with four threads racing
+ * on two CPUs), so a failed round is retried a few times and its errno
+ * kept in diag for the report. */
+#define COUNT_ATTEMPTS 4
+
 static __always_inline void count_exec(__u32 tgid)
 {
-	__u64 one = 1, *cnt;
-	long err;
+	__u32 idx = EXEC_DIAG_COUNT_LAST_ERR;
+	__u64 one = 1, *cnt, *last;
+	long err = 0;
 
-	cnt = bpf_map_lookup_elem(&exec_counts, &tgid);
-	if (cnt) {
-		__sync_fetch_and_add(cnt, 1);
-		return;
-	}
-	err = bpf_map_update_elem(&exec_counts, &tgid, &one, BPF_NOEXIST);
-	if (!err)
-		return;
-	if (err == -EEXIST) {
+	for (int i = 0; i < COUNT_ATTEMPTS; i++) {
 		cnt = bpf_map_lookup_elem(&exec_counts, &tgid);
 		if (cnt) {
 			__sync_fetch_and_add(cnt, 1);
 			return;
 		}
+		err = bpf_map_update_elem(&exec_counts, &tgid, &one, BPF_NOEXIST);
+		if (!err)
+			return;
+		if (err == -EEXIST)
+			continue; /* another CPU inserted it: the next lookup adds */
+		bump(EXEC_DIAG_COUNT_RETRIED);
+		last = bpf_map_lookup_elem(&diag, &idx);
+		if (last)
+			*last = -err;
 	}
 	bump(EXEC_DIAG_COUNT_FAILED);
 }

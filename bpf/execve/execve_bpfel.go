@@ -19,7 +19,9 @@ const (
 	execveExecDiagEXEC_DIAG_COUNT_FAILED   execveExecDiag = 0
 	execveExecDiagEXEC_DIAG_EVENT_DROPPED  execveExecDiag = 1
 	execveExecDiagEXEC_DIAG_FILENAME_FAULT execveExecDiag = 2
-	execveExecDiagEXEC_DIAG_MAX            execveExecDiag = 3
+	execveExecDiagEXEC_DIAG_COUNT_RETRIED  execveExecDiag = 3
+	execveExecDiagEXEC_DIAG_COUNT_LAST_ERR execveExecDiag = 4
+	execveExecDiagEXEC_DIAG_MAX            execveExecDiag = 5
 )
 
 type execveExecEvent struct {

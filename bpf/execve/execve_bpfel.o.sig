@@ -1,5 +1,5 @@
 bpflab-signature v1
 signer: bpflab release key 2026-11
 key-id: 4718927e9e5d50f3
-object-sha256: e254ab9122ca0d65bac26f1f120574e7072e53ffea65006b258cb8678cae9703
-signature: if3lh3c7YdeYioiZHjOfy3fQksvkUaEBrOeUAUnKTudEKTpnP2txgkqN1zBYpc7bcg+XfL8ET0XTrjoAL6tuBA==
+object-sha256: 4f3fd6fb32d3772657c75c3ecf599123114e9487b986505ab5506d018e75a12f
+signature: 1RYOK2OKhFMkMhwqKbYaXISyJdUuNKobcXqiUa3BvFiN36L3P47iMUv/lKstX99Ak+e+SSGHKRdWwxrdr7evAQ==

@@ -182,9 +182,11 @@ func (t *Tracker) Forget(tgid uint32) error {
 
 // Diag are the program's own error counters.
 type Diag struct {
-	CountFailed    uint64 // exec_counts update failed (map full?)
+	CountFailed    uint64 // exec_counts insert failed even after retries: the count is short
 	EventsDropped  uint64 // event buffer full
 	FilenameFaults uint64 // filename unreadable, sent empty
+	CountRetried   uint64 // inserts that failed transiently and were retried
+	CountLastErrno uint64 // errno of the last failed insert (e.g. 16 EBUSY, 7 E2BIG)
 }
 
 // Diag reads the program's error counters.
@@ -194,6 +196,8 @@ func (t *Tracker) Diag() (Diag, error) {
 		execveExecDiagEXEC_DIAG_COUNT_FAILED:   &d.CountFailed,
 		execveExecDiagEXEC_DIAG_EVENT_DROPPED:  &d.EventsDropped,
 		execveExecDiagEXEC_DIAG_FILENAME_FAULT: &d.FilenameFaults,
+		execveExecDiagEXEC_DIAG_COUNT_RETRIED:  &d.CountRetried,
+		execveExecDiagEXEC_DIAG_COUNT_LAST_ERR: &d.CountLastErrno,
 	} {
 		if err := t.objs.Diag.Lookup(uint32(idx), dst); err != nil {
 			return Diag{}, fmt.Errorf("read execve diag %d: %w", idx, err)

@@ -25,10 +25,12 @@ struct exec_event {
 
 /* Indices into the diag array: things that went wrong in the program. */
 enum exec_diag {
-	EXEC_DIAG_COUNT_FAILED = 0,  /* exec_counts could not be updated (full?) */
+	EXEC_DIAG_COUNT_FAILED = 0,  /* exec_counts could not be updated, even after retries */
 	EXEC_DIAG_EVENT_DROPPED = 1, /* ring buffer full / perf output failed */
 	EXEC_DIAG_FILENAME_FAULT = 2,
-	EXEC_DIAG_MAX = 3,
+	EXEC_DIAG_COUNT_RETRIED = 3,  /* an insert failed transiently and was retried */
+	EXEC_DIAG_COUNT_LAST_ERR = 4, /* errno of the last failed insert (not a counter) */
+	EXEC_DIAG_MAX = 5,
 };
 
 #endif
