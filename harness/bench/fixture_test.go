@@ -125,7 +125,7 @@ func (f *fixture) bareBoot(tb testing.TB, image string) sample {
 	cpu := map[string]string{"kvm": "host", "tcg": "max"}[f.accel]
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64",
 		"-M", "q35", "-nodefaults", "-display", "none", "-no-reboot",
-		"-accel", f.accel, "-cpu", cpu, "-m", "1G", "-smp", "2",
+		"-accel", qemu.AccelArg(f.accel), "-cpu", cpu, "-m", "1G", "-smp", "2",
 		"-serial", "file:"+con, "-kernel", image, "-initrd", f.floorRD,
 		"-append", "console=ttyS0 panic=-1 quiet rdinit=/init")
 	var stderr bytes.Buffer

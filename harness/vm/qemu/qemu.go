@@ -87,11 +87,24 @@ func (b *Backend) args(bt *boot, accel string) []string {
 	cmdline := "console=ttyS0 panic=-1 quiet rdinit=/init BPFLAB_GUEST=1"
 	return []string{
 		"-M", "q35", "-nodefaults", "-display", "none", "-no-reboot",
-		"-accel", accel, "-cpu", cpu, "-m", mem, "-smp", strconv.Itoa(cpus),
+		"-accel", AccelArg(accel), "-cpu", cpu, "-m", mem, "-smp", strconv.Itoa(cpus),
 		"-chardev", "file,id=con,path=/dev/fd/3", "-serial", "chardev:con",
 		"-chardev", "file,id=res,path=/dev/fd/4", "-serial", "chardev:res",
 		"-kernel", bt.kernel, "-initrd", bt.initrd, "-append", cmdline,
 	}
+}
+
+// AccelArg is the -accel value. TCG runs all vCPUs in one host thread:
+// with a thread per vCPU (MTTCG), a vCPU can keep executing a stale
+// translation of kernel text that another vCPU patched (jump labels flipped
+// on tracepoint attach), trapping on the removed int3 forever; 6.1 locked
+// up that way in about one run of three. Round-robin TCG has no such race,
+// and with -j kernels in parallel the host's cores are busy anyway.
+func AccelArg(accel string) string {
+	if accel == "tcg" {
+		return "tcg,thread=single"
+	}
+	return accel
 }
 
 // Run implements vm.Backend.
