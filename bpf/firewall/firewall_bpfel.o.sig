@@ -1,5 +1,5 @@
 bpflab-signature v1
 signer: bpflab release key 2026-11
 key-id: 4718927e9e5d50f3
-object-sha256: 952f7d8776b6259706d3efb5eeaf69caa078dd796931eda1947d1c94697db9a4
-signature: nmfas4cRkVsciANe7CXEneLb6VFDRG6jUU4FgsGSKAh8q1aP4uxgAVAiRn4CiH5MarHa08Vc4SiAm5NZBZhWBw==
+object-sha256: d0b50029b925a2da1bda9fbf2743c0d4c9f703ff7169bcae62d078fb889ac7a4
+signature: jzkqQ+5mE+BApdD6iw0NGd2aYnGtFZPTs6xTSwwqqoAIG41aoUhiystlx1Gm/pu/A+Db4PD8L+Y3xABIBBabBQ==
