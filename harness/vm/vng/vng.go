@@ -19,6 +19,7 @@ import (
 
 	"github.com/bpflab/bpflab/harness/guest"
 	"github.com/bpflab/bpflab/harness/vm"
+	"github.com/bpflab/bpflab/harness/vm/qemu"
 )
 
 // Default deadlines. TCG boots of Debian kernels through virtme-init took
@@ -87,7 +88,10 @@ func (b *Backend) Args(k *vm.Kernel, accel, share, spec string) []string {
 	}
 	args := []string{"--run", k.Vmlinuz, "--verbose", "--memory", mem, "--cpus", fmt.Sprint(cpus), "--rwdir", share}
 	if accel != "kvm" {
-		args = append(args, "--disable-kvm")
+		// One TCG thread for all vCPUs, as the qemu backend does (see
+		// qemu.AccelArg): multi-threaded TCG can run stale translations of
+		// kernel text patched on another vCPU and lock up.
+		args = append(args, "--disable-kvm", "--qemu-opts=-accel "+qemu.AccelArg("tcg"))
 	}
 	exe := fmt.Sprintf("%s --spec %s --results %s", shellQuote(b.Runner), shellQuote(spec), shellQuote(share))
 	return append(args, "--exec", exe)

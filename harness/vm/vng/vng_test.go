@@ -25,7 +25,7 @@ func TestArgs(t *testing.T) {
 		want  []string
 	}{
 		{"tcg", []string{"--run", "/k/boot/vmlinuz-6.1", "--verbose", "--memory", "1G", "--cpus", "2", "--rwdir", "/w/share",
-			"--disable-kvm", "--exec", "/w/bin/bpflab-guest --spec /w/share/spec.json --results /w/share"}},
+			"--disable-kvm", "--qemu-opts=-accel tcg,thread=single", "--exec", "/w/bin/bpflab-guest --spec /w/share/spec.json --results /w/share"}},
 		{"kvm", []string{"--run", "/k/boot/vmlinuz-6.1", "--verbose", "--memory", "1G", "--cpus", "2", "--rwdir", "/w/share",
 			"--exec", "/w/bin/bpflab-guest --spec /w/share/spec.json --results /w/share"}},
 	}
