@@ -22,6 +22,9 @@ import (
 // bpflab is also the guest runner: the qemu backend can boot this very
 // binary as /init (the kernel passes BPFLAB_GUEST=1 from its command line).
 func init() {
+	if name, ok := guest.ModprobeRequest(os.Args[1:]); ok && os.Args[0] == "/init" {
+		os.Exit(guest.Modprobe(name)) // the kernel's module request, bpflab being the guest's /init
+	}
 	if os.Getpid() == 1 && os.Getenv("BPFLAB_GUEST") == "1" {
 		os.Exit(guest.Main(os.Args[1:]))
 	}
@@ -51,10 +54,11 @@ func runExec(ctx context.Context, args []string) error {
 	modulesDir := fs.String("modules-dir", "", "lib/modules/<release> of a --kernel given as a path")
 	backend := fs.String("backend", "qemu", "backend: qemu, vng or host")
 	timeout := fs.Duration("timeout", qemu.DefaultTestTimeout, "deadline for the binary to finish (default: its -test.timeout plus a minute, else 10m)")
+	modules := fs.String("modules", "", "comma-separated kernel modules to load before the binary runs")
 	// xfrm_user and nfnetlink: vishvananda/netlink opens XFRM and NETFILTER
-	// sockets in every handle, and the initramfs has no modprobe to
-	// autoload them (they are modules in Debian kernels).
-	modules := fs.String("modules", "veth,xfrm_user,nfnetlink", "comma-separated kernel modules to load first")
+	// sockets in every handle; they are modules in Debian kernels, and the
+	// guest loads them (and veth) only if the kernel asks, like modprobe.
+	autoload := fs.String("autoload", "veth,xfrm_user,nfnetlink", "comma-separated kernel modules to carry and load when the kernel requests them")
 	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest in this or a parent directory)")
 	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", else the user cache)")
 	keep := fs.Bool("keep", false, "keep the work dir (console log) even on success")
@@ -120,11 +124,11 @@ func runExec(ctx context.Context, args []string) error {
 	if *verbose {
 		b.Log = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bpflab exec: "+f+"\n", a...) }
 	}
-	var toolNames []string
-	if *tools != "" {
-		toolNames = strings.Split(*tools, ",")
+	extra := func(job *vm.Job) {
+		job.Autoload = splitList(*autoload)
+		job.Tools = vm.FindTools(splitList(*tools)...)
 	}
-	return execJob(ctx, b, k, bin, binArgs, *modules, vm.FindTools(toolNames...), *timeout, *keep, *verbose)
+	return execJob(ctx, b, k, bin, binArgs, *modules, extra, *timeout, *keep, *verbose)
 }
 
 // execVng is the virtme-ng backend: it runs the static bpflab-guest from
@@ -143,7 +147,7 @@ func execVng() (vm.Backend, error) {
 // execJob runs one binary in kernel k on backend b and turns the outcome
 // into bpflab exec's exit status.
 func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArgs []string, modules string,
-	tools []string, timeout time.Duration, keep, verbose bool) error {
+	extra func(*vm.Job), timeout time.Duration, keep, verbose bool) error {
 	work, err := os.MkdirTemp("", "bpflab-exec-")
 	if err != nil {
 		return err
@@ -151,13 +155,13 @@ func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArg
 	job := vm.Job{
 		Kernel:   k,
 		Binaries: []vm.Binary{{Name: filepath.Base(bin), Path: bin, Args: binArgs}},
-		Tools:    tools,
 		WorkDir:  work,
 		Timeout:  timeout,
 		Stream:   func(_ string, line []byte) { os.Stdout.Write(line) },
 	}
-	if modules != "" {
-		job.Modules = strings.Split(modules, ",")
+	job.Modules = splitList(modules)
+	if extra != nil {
+		extra(&job)
 	}
 	run, err := b.Run(ctx, job)
 	if verbose && run != nil {

@@ -119,6 +119,8 @@ func runMatrix(ctx context.Context, args []string) error {
 	return out.finish(m, baseline)
 }
 
+// splitList splits a comma-separated flag value, dropping blanks ("" is the
+// empty list).
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {

@@ -16,6 +16,9 @@ import (
 // when setup failed, 2 on bad usage. As PID 1 it never returns: it powers
 // the machine off.
 func Main(args []string) int {
+	if name, ok := ModprobeRequest(args); ok {
+		return Modprobe(name)
+	}
 	pid1 := os.Getpid() == 1
 	fs := flag.NewFlagSet("bpflab-guest", flag.ContinueOnError)
 	specPath := fs.String("spec", "", "spec file (default "+SpecPath+" as PID 1)")
@@ -106,6 +109,9 @@ func runPID1(specPath, results string) {
 		spec.ResultsDir = results
 	}
 	r, closePort = newRunner(spec, console, logf)
+	if err := enableAutoload(spec); err != nil {
+		logf("bpflab-guest: %v (continuing; requested modules will be missing)", err)
+	}
 	if err := loopbackUp(); err != nil {
 		logf("bpflab-guest: %v (continuing)", err)
 	}

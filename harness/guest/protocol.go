@@ -23,6 +23,10 @@ type Spec struct {
 	// a "/" is a path to an uncompressed .ko loaded with finit_module (an
 	// already loaded module is fine); a bare name is loaded with modprobe.
 	Modules []string `json:"modules,omitempty"`
+	// Autoload are modules the kernel loads when it asks for them
+	// (request_module, e.g. on a first NETLINK_XFRM socket): PID 1 makes
+	// itself the kernel's modprobe helper, which looks the request up here.
+	Autoload []AutoloadModule `json:"autoload,omitempty"`
 	// ResultsDir, if set, receives ReportFile (rewritten after every binary,
 	// so a later hang still leaves the earlier results).
 	ResultsDir string `json:"results_dir,omitempty"`

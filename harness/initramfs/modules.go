@@ -19,9 +19,10 @@ import (
 // Module is a kernel module ready for finit_module: decompressed, with its
 // dependencies listed before it by ResolveModules.
 type Module struct {
-	Name string // normalised name, e.g. "veth"
-	Path string // source file on the host
-	Data []byte // uncompressed .ko
+	Name    string   // normalised name, e.g. "veth"
+	Path    string   // source file on the host
+	Data    []byte   // uncompressed .ko
+	Aliases []string // .modinfo alias= values, e.g. "rtnl-link-veth" (may hold globs)
 }
 
 // ResolveModules finds the named modules under modulesDir (lib/modules/<release>)
@@ -67,7 +68,16 @@ func ResolveModules(modulesDir string, names []string) ([]Module, error) {
 		if err != nil {
 			return err
 		}
-		deps, err := modinfoDepends(data)
+		deps, err := modinfo(data, "depends")
+		if err != nil {
+			return fmt.Errorf("module %s: %w", path, err)
+		}
+		if len(deps) == 1 && deps[0] != "" {
+			deps = strings.Split(deps[0], ",")
+		} else {
+			deps = nil
+		}
+		aliases, err := modinfo(data, "alias")
 		if err != nil {
 			return fmt.Errorf("module %s: %w", path, err)
 		}
@@ -76,7 +86,7 @@ func ResolveModules(modulesDir string, names []string) ([]Module, error) {
 				return err
 			}
 		}
-		order = append(order, Module{Name: name, Path: path, Data: data})
+		order = append(order, Module{Name: name, Path: path, Data: data, Aliases: aliases})
 		return nil
 	}
 	for _, n := range names {
@@ -179,8 +189,9 @@ func readModule(path string) ([]byte, error) {
 	return data, nil
 }
 
-// modinfoDepends reads "depends=a,b" from the ELF .modinfo section.
-func modinfoDepends(ko []byte) ([]string, error) {
+// modinfo returns every value of key ("depends", "alias", ...) in the ELF
+// .modinfo section, in order.
+func modinfo(ko []byte, key string) ([]string, error) {
 	f, err := elf.NewFile(bytes.NewReader(ko))
 	if err != nil {
 		return nil, fmt.Errorf("not an ELF module: %w", err)
@@ -193,13 +204,11 @@ func modinfoDepends(ko []byte) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read .modinfo: %w", err)
 	}
+	var vals []string
 	for _, kv := range bytes.Split(info, []byte{0}) {
-		if v, ok := bytes.CutPrefix(kv, []byte("depends=")); ok {
-			if len(v) == 0 {
-				return nil, nil
-			}
-			return strings.Split(string(v), ","), nil
+		if v, ok := bytes.CutPrefix(kv, []byte(key+"=")); ok {
+			vals = append(vals, string(v))
 		}
 	}
-	return nil, nil
+	return vals, nil
 }

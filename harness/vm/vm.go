@@ -34,7 +34,11 @@ type Job struct {
 	Binaries []Binary // run in order, each in a fresh process
 	Env      []string // extra environment for the binaries
 	Modules  []string // kernel modules to load first (e.g. "veth")
-	WorkDir  string   // private scratch dir for this job (console log, results)
+	// Autoload are kernel modules carried into the guest but loaded only
+	// when the kernel requests them (a first NETLINK_XFRM socket loads
+	// xfrm_user, a first veth link veth), as modprobe would (qemu only).
+	Autoload []string
+	WorkDir  string // private scratch dir for this job (console log, results)
 	Timeout  time.Duration
 	// Files are extra input files for the binaries, by absolute guest path
 	// (e.g. "/bpflab/files/capture.pcap") -> host path. The qemu backend

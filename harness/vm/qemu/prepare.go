@@ -99,6 +99,12 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 		}
 		entries = append(entries, initramfs.Entry{Name: filepath.Clean(guestPath)[1:], Source: hostPath, Mode: 0o644})
 	}
+	autoload, err := b.autoload(k, job.Autoload)
+	if err != nil {
+		return nil, err
+	}
+	entries = append(entries, autoload.entries...)
+	spec.Autoload = autoload.spec
 	carried := map[string]bool{}
 	for _, tool := range job.Tools {
 		paths, err := initramfs.ToolClosure(tool)
@@ -142,4 +148,38 @@ func (b *Backend) cacheDir() string {
 		return filepath.Join(d, "bpflab")
 	}
 	return filepath.Join(os.TempDir(), "bpflab-cache")
+}
+
+// autoloadSet is what Job.Autoload adds to the initramfs and the spec.
+type autoloadSet struct {
+	entries []initramfs.Entry
+	spec    []guest.AutoloadModule
+}
+
+// autoload resolves the autoload modules with their dependencies; each .ko
+// is carried once, under bpflab/autoload/.
+func (b *Backend) autoload(k *vm.Kernel, names []string) (autoloadSet, error) {
+	var set autoloadSet
+	carried := map[string]string{}
+	for _, name := range names {
+		mods, err := initramfs.ResolveModules(k.ModulesDir, []string{name})
+		if err != nil {
+			return set, &vm.PhaseError{Phase: "modules", Err: fmt.Errorf("kernel %s: autoload: %w", k.Name, err)}
+		}
+		if len(mods) == 0 {
+			continue // built in
+		}
+		am := guest.AutoloadModule{Name: mods[len(mods)-1].Name, Aliases: mods[len(mods)-1].Aliases}
+		for _, m := range mods {
+			p, ok := carried[m.Name]
+			if !ok {
+				p = "bpflab/autoload/" + m.Name + ".ko"
+				carried[m.Name] = p
+				set.entries = append(set.entries, initramfs.Entry{Name: p, Data: m.Data, Mode: 0o644})
+			}
+			am.Paths = append(am.Paths, "/"+p)
+		}
+		set.spec = append(set.spec, am)
+	}
+	return set, nil
 }

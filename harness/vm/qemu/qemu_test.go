@@ -149,6 +149,27 @@ func TestExitCodesOutputAndModules(t *testing.T) {
 	assert.Equal(t, filepath.Dir(run.Console), job.WorkDir, "everything stays in the work dir")
 }
 
+// TestAutoloadOnKernelRequest: an autoload module is not loaded at boot;
+// the first NETLINK_XFRM socket makes the kernel request it, the runner
+// (as the kernel's modprobe helper) loads it with its dependency, and the
+// socket opens. A protocol whose module was not carried (NETLINK_CRYPTO,
+// crypto_user, a module in every default kernel) stays missing.
+func TestAutoloadOnKernelRequest(t *testing.T) {
+	e := setup(t)
+	const netlinkXfrm, netlinkCrypto = "6", "21"
+	job := e.job(t, []string{"module", "xfrm_user"}, []string{"netlink", netlinkXfrm},
+		[]string{"module", "xfrm_user"}, []string{"netlink", netlinkCrypto})
+	job.Autoload = []string{"xfrm_user"}
+	run, err := e.backend().Run(context.Background(), job)
+	require.NoError(t, err)
+	require.Len(t, run.Results, 4)
+	want := []int{1, 0, 0, 1}
+	for i, r := range run.Results {
+		assert.Equal(t, want[i], r.ExitCode, "%s: %s", r.Binary, r.Output)
+	}
+	assert.Contains(t, string(run.Results[3].Output), "protocol not supported", "crypto_user was not carried")
+}
+
 // phaseErr asserts err is a *vm.PhaseError for phase and returns it.
 func phaseErr(t *testing.T, err error, phase string) *vm.PhaseError {
 	t.Helper()

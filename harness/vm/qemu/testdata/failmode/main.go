@@ -13,7 +13,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: failmode exit N | output | gopanic | signal | kpanic | hang | module NAME")
+		fmt.Fprintln(os.Stderr, "usage: failmode exit N | output | gopanic | signal | kpanic | hang | module NAME | netlink PROTO")
 		os.Exit(100)
 	}
 	switch os.Args[1] {
@@ -58,6 +58,14 @@ func main() {
 			fmt.Fprintf(os.Stderr, "module %s not loaded:\n%s", os.Args[2], mods)
 			os.Exit(1)
 		}
+	case "netlink": // open a netlink socket of protocol N (tests Job.Autoload)
+		proto, _ := strconv.Atoi(os.Args[2])
+		fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW, proto)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "netlink protocol %d: %v\n", proto, err)
+			os.Exit(1)
+		}
+		syscall.Close(fd)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown mode %q\n", os.Args[1])
 		os.Exit(100)
