@@ -17,7 +17,6 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
-	"github.com/stretchr/testify/require"
 
 	"github.com/bpflab/bpflab/bpf/execve"
 	"github.com/bpflab/bpflab/bpf/firewall"
@@ -42,8 +41,21 @@ func TestMain(m *testing.M) {
 		fmt.Println("RESULT ok")
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	dir, exe, err := copyForNobody()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hardening: %v\n", err)
+		os.Exit(1)
+	}
+	nobodyExe = exe
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
+
+// nobodyExe is the copy of this binary that user nobody can execute. It is
+// made once: every child then runs the same file, whose code under TCG is
+// translated once too (a fresh copy per child cost ~0.3 s each).
+var nobodyExe string
 
 func childJob(job, arg string) error {
 	switch job {
@@ -109,7 +121,7 @@ func childJob(job, arg string) error {
 // of this binary that nobody may execute. It returns the RESULT line.
 func runChild(t *testing.T, job, arg string, caps ...privilege.Cap) (string, error) {
 	t.Helper()
-	self := nobodyExecutable(t)
+	self := nobodyExe
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self)
@@ -147,24 +159,38 @@ func lastResult(out []byte) string {
 	return ""
 }
 
-// nobodyExecutable copies the test binary to a directory user nobody can
-// traverse: go test's build directory is private to root.
-func nobodyExecutable(t *testing.T) string {
-	t.Helper()
+// copyForNobody copies the test binary to a directory user nobody can
+// traverse (go test's build directory is private to root, and so is the
+// parent of t.TempDir).
+func copyForNobody() (dir, exe string, err error) {
 	self, err := os.Executable()
-	require.NoError(t, err)
-	// Not t.TempDir: its parent directory is mode 0700.
-	dir, err := os.MkdirTemp("", "bpflab-hardening-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	require.NoError(t, os.Chmod(dir, 0o755))
-	dst := filepath.Join(dir, "hardening.test")
-	src, err := os.Open(self)
-	require.NoError(t, err)
-	defer src.Close()
-	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
-	require.NoError(t, err)
-	_, err = io.Copy(f, src)
-	require.NoError(t, errors.Join(err, f.Close()))
-	return dst
+	if err != nil {
+		return "", "", err
+	}
+	dir, err = os.MkdirTemp("", "bpflab-hardening-")
+	if err != nil {
+		return "", "", err
+	}
+	exe = filepath.Join(dir, "hardening.test")
+	err = func() error {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			return err
+		}
+		src, err := os.Open(self)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		f, err := os.OpenFile(exe, os.O_CREATE|os.O_WRONLY, 0o755)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, src)
+		return errors.Join(err, f.Close())
+	}()
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("copy %s for user nobody: %w", self, err)
+	}
+	return dir, exe, nil
 }
