@@ -14,7 +14,7 @@ import (
 
 	"github.com/bpflab/bpflab/bpf/firewall"
 	"github.com/bpflab/bpflab/bpf/privilege"
-	"github.com/bpflab/bpflab/harness/testenv"
+	"github.com/bpflab/bpflab/bpf/pseudofs"
 )
 
 func runFirewall(ctx context.Context, env Env, args []string) error {
@@ -79,9 +79,19 @@ func attach(env Env, c common, modeName string) error {
 		return err
 	}
 	if c.pinRoot == DefaultPinRoot {
-		// The operator asked for the standard place: make it usable.
-		if err := testenv.EnsureMount(testenv.BPFFS, "bpf"); err != nil {
+		// The operator asked for the standard place: make it usable, but
+		// only where the mount outlives this process.
+		mounted, err := pseudofs.IsMounted(pseudofs.BPFFS, "bpf")
+		if err != nil {
 			return err
+		}
+		if !mounted && pseudofs.PrivateMountNS() {
+			return badInput("bpffs is not mounted at %s: %s", pseudofs.BPFFS, privateNSHint)
+		}
+		if did, err := pseudofs.Ensure(pseudofs.BPFFS, "bpf"); err != nil {
+			return err
+		} else if did {
+			printf(env.Stderr, "mounted bpffs at %s\n", pseudofs.BPFFS)
 		}
 	}
 	if err := onBPFFS(c.pinRoot); err != nil {

@@ -10,11 +10,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/bpflab/bpflab/harness/testenv"
+	"github.com/bpflab/bpflab/bpf/pseudofs"
 )
 
 // DefaultPinRoot is where attach pins a firewall per interface.
-const DefaultPinRoot = testenv.BPFFS + "/bpflab"
+const DefaultPinRoot = pseudofs.BPFFS + "/bpflab"
 
 // target is the interface a command acts on and its pin dir.
 type target struct {
@@ -44,7 +44,10 @@ func onBPFFS(dir string) error {
 		err := unix.Statfs(probe, &st)
 		if err == nil {
 			if st.Type != unix.BPF_FS_MAGIC {
-				return badInput("%s is not on a bpffs mount (bpffs not mounted?): mount it with `mount -t bpf bpf %s` or pass --pin-root DIR inside bpffs", dir, testenv.BPFFS)
+				if pseudofs.PrivateMountNS() {
+					return badInput("%s is not on a bpffs mount: %s", dir, privateNSHint)
+				}
+				return badInput("%s is not on a bpffs mount (bpffs not mounted?): mount it with `mount -t bpf bpf %s` or pass --pin-root DIR inside bpffs", dir, pseudofs.BPFFS)
 			}
 			return nil
 		}
@@ -112,3 +115,8 @@ func mkdirPrivate(dir string) (created bool, err error) {
 	}
 	return true, os.Chmod(dir, 0o700)
 }
+
+// privateNSHint explains a missing bpffs in a private mount namespace.
+const privateNSHint = "this process runs in its own mount namespace (e.g. `ip netns exec`, which remounts /sys and hides " +
+	pseudofs.BPFFS + "), where pins would vanish when bpflab exits; enter only the network namespace instead: " +
+	"`nsenter --net=/run/netns/NAME bpflab ...`"

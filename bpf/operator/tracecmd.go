@@ -12,7 +12,7 @@ import (
 
 	"github.com/bpflab/bpflab/bpf/execve"
 	"github.com/bpflab/bpflab/bpf/privilege"
-	"github.com/bpflab/bpflab/harness/testenv"
+	"github.com/bpflab/bpflab/bpf/pseudofs"
 )
 
 func runTrace(ctx context.Context, env Env, args []string) error {
@@ -39,7 +39,7 @@ func runTrace(ctx context.Context, env Env, args []string) error {
 	}
 	// Attaching needs tracefs; the tracer needs no pins but maps may need
 	// the memlock limit lifted on kernels before 5.11.
-	if err := testenv.EnsureMount(testenv.Tracefs, "tracefs"); err != nil {
+	if _, err := pseudofs.Ensure(pseudofs.Tracefs, "tracefs"); err != nil {
 		return err
 	}
 	if err := rlimit.RemoveMemlock(); err != nil {

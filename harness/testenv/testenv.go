@@ -7,16 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf/rlimit"
-	"golang.org/x/sys/unix"
+
+	"github.com/bpflab/bpflab/bpf/pseudofs"
 )
 
 const (
-	BPFFS   = "/sys/fs/bpf"
-	Tracefs = "/sys/kernel/tracing"
+	BPFFS   = pseudofs.BPFFS
+	Tracefs = pseudofs.Tracefs
 )
 
 // Setup fails the test unless it runs as root, and makes sure bpffs and
@@ -47,35 +47,11 @@ func Prepare() error {
 }
 
 // EnsureMount mounts a pseudo filesystem of type fstype at dir unless one
-// is mounted there already.
+// is mounted there already, and says so on stderr.
 func EnsureMount(dir, fstype string) error {
-	mounted, err := isMounted(dir, fstype)
-	if err != nil {
-		return err
-	}
+	mounted, err := pseudofs.Ensure(dir, fstype)
 	if mounted {
-		return nil
+		fmt.Fprintf(os.Stderr, "testenv: mounted %s at %s\n", fstype, dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s mount point %s: %w", fstype, dir, err)
-	}
-	if err := unix.Mount(fstype, dir, fstype, 0, ""); err != nil {
-		return fmt.Errorf("mount %s at %s: %w", fstype, dir, err)
-	}
-	fmt.Fprintf(os.Stderr, "testenv: mounted %s at %s\n", fstype, dir)
-	return nil
-}
-
-func isMounted(dir, fstype string) (bool, error) {
-	data, err := os.ReadFile("/proc/self/mounts")
-	if err != nil {
-		return false, fmt.Errorf("read /proc/self/mounts (is /proc mounted?): %w", err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 3 && f[1] == dir && f[2] == fstype {
-			return true, nil
-		}
-	}
-	return false, nil
+	return err
 }
