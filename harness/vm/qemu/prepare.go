@@ -99,7 +99,7 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 		}
 		entries = append(entries, initramfs.Entry{Name: filepath.Clean(guestPath)[1:], Source: hostPath, Mode: 0o644})
 	}
-	autoload, err := b.autoload(k, job.Autoload)
+	autoload, err := resolveAutoload(k, job.Autoload)
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +156,9 @@ type autoloadSet struct {
 	spec    []guest.AutoloadModule
 }
 
-// autoload resolves the autoload modules with their dependencies; each .ko
+// resolveAutoload resolves the autoload modules with their dependencies; each .ko
 // is carried once, under bpflab/autoload/.
-func (b *Backend) autoload(k *vm.Kernel, names []string) (autoloadSet, error) {
+func resolveAutoload(k *vm.Kernel, names []string) (autoloadSet, error) {
 	var set autoloadSet
 	carried := map[string]string{}
 	for _, name := range names {
