@@ -78,9 +78,11 @@ func (t *Tracker) openReader() (eventReader, error) {
 
 // ReadEvent waits for the next event until ctx is done. Events the kernel
 // could not deliver (buffer full) are counted in Lost and Diag. ReadEvent
-// must not be called from several goroutines at once.
+// must not be called from several goroutines at once; Close may be, and
+// makes a waiting ReadEvent return an error wrapping os.ErrClosed.
 func (t *Tracker) ReadEvent(ctx context.Context) (Event, error) {
-	if !t.Attached() {
+	events := t.reader()
+	if events == nil {
 		return Event{}, fmt.Errorf("read exec event: %w", ErrNotAttached)
 	}
 	for {
@@ -91,8 +93,8 @@ func (t *Tracker) ReadEvent(ctx context.Context) (Event, error) {
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
-		t.events.SetDeadline(deadline)
-		raw, lost, err := t.events.read()
+		events.SetDeadline(deadline)
+		raw, lost, err := events.read()
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			continue

@@ -3,6 +3,7 @@ package execve
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/features"
@@ -42,9 +43,12 @@ type Tracker struct {
 	objs      execveObjects
 	transport string
 	links     []link.Link
-	events    eventReader
 	opts      Options
-	lost      uint64
+	// mu guards events: Close may run while another goroutine waits in
+	// ReadEvent, which then returns an error wrapping os.ErrClosed.
+	mu     sync.Mutex
+	events eventReader
+	lost   uint64
 }
 
 // Load loads the programs and maps into the kernel without attaching them.
@@ -114,12 +118,21 @@ func (t *Tracker) Attach() error {
 		t.detach()
 		return err
 	}
+	t.mu.Lock()
 	t.events = ev
+	t.mu.Unlock()
 	return nil
 }
 
 // Attached reports whether both tracepoints are attached.
-func (t *Tracker) Attached() bool { return len(t.links) == 2 && t.events != nil }
+func (t *Tracker) Attached() bool { return len(t.links) == 2 && t.reader() != nil }
+
+// reader returns the event reader, nil before Attach and after Close.
+func (t *Tracker) reader() eventReader {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.events
+}
 
 func (t *Tracker) detach() error {
 	var errs []error
@@ -209,11 +222,15 @@ func (t *Tracker) Diag() (Diag, error) {
 // Close detaches the tracepoints and releases everything.
 func (t *Tracker) Close() error {
 	var errs []error
-	if t.events != nil {
-		if err := t.events.Close(); err != nil {
+	t.mu.Lock()
+	ev := t.events
+	t.events = nil
+	t.mu.Unlock()
+	if ev != nil {
+		// Interrupts a ReadEvent waiting in another goroutine.
+		if err := ev.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close %s reader: %w", t.transport, err))
 		}
-		t.events = nil
 	}
 	errs = append(errs, t.detach())
 	if err := t.objs.Close(); err != nil {

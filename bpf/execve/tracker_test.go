@@ -3,6 +3,7 @@ package execve_test
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -98,6 +99,38 @@ func TestReadEventHonoursDeadline(t *testing.T) {
 	_, err := tr.ReadEvent(ctx)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+// TestCloseInterruptsReadEvent: Close from another goroutine ends a
+// waiting ReadEvent with os.ErrClosed, on both transports. (The 7.x crash
+// this guards against needed Close to land between two polls of the
+// loop, a window too narrow to hit on purpose; ReadEvent now keeps its own
+// reference to the reader, so that window is gone by construction.)
+func TestCloseInterruptsReadEvent(t *testing.T) {
+	for _, forcePerf := range []bool{false, true} {
+		t.Run(map[bool]string{false: "default", true: "perf"}[forcePerf], func(t *testing.T) {
+			testenv.Setup(t)
+			// Events only for a process that does not exist: ReadEvent waits.
+			tr, err := execve.Load(execve.Options{EventTGID: 1<<31 - 1, ForcePerf: forcePerf})
+			require.NoError(t, err)
+			require.NoError(t, tr.Attach())
+			done := make(chan error, 1)
+			go func() {
+				_, err := tr.ReadEvent(context.Background())
+				done <- err
+			}()
+			time.Sleep(150 * time.Millisecond) // let it wait in the reader
+			require.NoError(t, tr.Close())
+			select {
+			case err := <-done:
+				require.ErrorIs(t, err, os.ErrClosed)
+			case <-time.After(5 * time.Second):
+				t.Fatal("ReadEvent still waiting 5s after Close")
+			}
+			_, err = tr.ReadEvent(context.Background())
+			require.ErrorIs(t, err, execve.ErrNotAttached, "a closed tracker reads nothing")
+		})
+	}
 }
 
 func TestForget(t *testing.T) {
