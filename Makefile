@@ -45,8 +45,8 @@ test: lint kernels unit matrix
 # repeat $BPFLAB_BENCH_BOOTS times inside) with the ratios table, and the
 # slow qemu-vs-vng verdict comparison (TestBackendsAgree).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x $$($(GO) list ./... | grep -v /harness/bench)
-	BPFLAB_SLOW=1 $(GO) test -count=1 -timeout 2h -run TestBackendsAgree -bench . -benchtime 1x -v ./harness/bench
+	$(GO) test -run '^$$' -bench . -benchtime 3x $$($(GO) list ./... | grep -v /internal/bench)
+	BPFLAB_SLOW=1 $(GO) test -count=1 -timeout 2h -run TestBackendsAgree -bench . -benchtime 1x -v ./internal/bench
 
 clean:
 	rm -rf $(OUT) .cache

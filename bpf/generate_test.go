@@ -62,7 +62,7 @@ func TestCommittedObjectsMatchSources(t *testing.T) {
 				committed, err := os.ReadFile(filepath.Join(pkg, name))
 				require.NoError(t, err, "%s is built from sources but not committed; run `make generate`", name)
 				assert.True(t, bytes.Equal(committed, got),
-					"bpf/%s/%s differs from what the sources build to (%d vs %d bytes); run `make generate` and commit", pkg, name, len(committed), len(got))
+					"%s/%s differs from what the sources build to (%d vs %d bytes); run `make generate` and commit", pkg, name, len(committed), len(got))
 			}
 		})
 	}
@@ -93,10 +93,14 @@ type generator struct {
 
 const generatePrefix = "//go:generate go tool bpf2go "
 
-// findGenerators collects the bpf2go lines of every package under bpf/.
+// findGenerators collects the bpf2go lines of every package under bpf/
+// and of the seed-bug fixtures under internal/fixtures.
 func findGenerators(t *testing.T) []generator {
 	files, err := filepath.Glob("*/*.go")
 	require.NoError(t, err)
+	fixtures, err := filepath.Glob("../internal/fixtures/*.go")
+	require.NoError(t, err)
+	files = append(files, fixtures...)
 	var gens []generator
 	for _, file := range files {
 		if strings.HasSuffix(file, "_test.go") {

@@ -10,8 +10,8 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
-	"github.com/bpflab/bpflab/bpf/kernelbtf"
-	"github.com/bpflab/bpflab/bpf/objsign"
+	"github.com/bpflab/bpflab/internal/kernelbtf"
+	"github.com/bpflab/bpflab/internal/objsign"
 )
 
 // The object's detached signature, made by `go generate` with the release key.

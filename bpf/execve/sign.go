@@ -3,11 +3,11 @@ package execve
 import (
 	_ "embed"
 
-	"github.com/bpflab/bpflab/bpf/objsign"
+	"github.com/bpflab/bpflab/internal/objsign"
 )
 
 // The object's detached signature, made by `go generate` with the release
-// key (bpf/objsign). Load refuses the object unless it verifies.
+// key (internal/objsign). Load refuses the object unless it verifies.
 //
 //go:embed execve_bpfel.o.sig
 var objectSignature []byte

@@ -9,8 +9,8 @@ import (
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 
-	"github.com/bpflab/bpflab/bpf/kernelbtf"
-	"github.com/bpflab/bpflab/bpf/loaderr"
+	"github.com/bpflab/bpflab/internal/kernelbtf"
+	"github.com/bpflab/bpflab/internal/loaderr"
 )
 
 // ErrNotAttached is returned when reading counts or events from a tracker

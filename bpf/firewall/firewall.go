@@ -10,8 +10,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
-	"github.com/bpflab/bpflab/bpf/kernelbtf"
-	"github.com/bpflab/bpflab/bpf/loaderr"
+	"github.com/bpflab/bpflab/internal/kernelbtf"
+	"github.com/bpflab/bpflab/internal/loaderr"
 )
 
 // Options configure Load.

@@ -7,7 +7,7 @@ package main
 import (
 	"os"
 
-	"github.com/bpflab/bpflab/harness/guest"
+	"github.com/bpflab/bpflab/internal/guest"
 )
 
 func main() {

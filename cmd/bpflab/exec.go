@@ -11,12 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bpflab/bpflab/harness/guest"
-	"github.com/bpflab/bpflab/harness/initramfs"
-	"github.com/bpflab/bpflab/harness/kernel"
-	"github.com/bpflab/bpflab/harness/vm"
-	"github.com/bpflab/bpflab/harness/vm/qemu"
-	"github.com/bpflab/bpflab/harness/vm/vng"
+	"github.com/bpflab/bpflab/internal/guest"
+	"github.com/bpflab/bpflab/internal/initramfs"
+	"github.com/bpflab/bpflab/internal/kernel"
+	"github.com/bpflab/bpflab/internal/vm"
+	"github.com/bpflab/bpflab/internal/vm/qemu"
+	"github.com/bpflab/bpflab/internal/vm/vng"
 )
 
 // bpflab is also the guest runner: the qemu backend can boot this very

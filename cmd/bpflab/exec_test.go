@@ -34,7 +34,7 @@ func TestExecUsage(t *testing.T) {
 }
 
 // TestExecHostExitCode checks the exact exit status comes back (host
-// kernel: no VM needed; the qemu path is covered in harness/vm/qemu).
+// kernel: no VM needed; the qemu path is covered in internal/vm/qemu).
 func TestExecHostExitCode(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("no /bin/sh")

@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/bpflab/bpflab/harness/kernel"
+	"github.com/bpflab/bpflab/internal/kernel"
 )
 
 const kernelsUsage = `usage: bpflab kernels list|fetch|verify|update [flags] [NAMES...]

@@ -12,12 +12,12 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/bpflab/bpflab/harness/kernel"
-	"github.com/bpflab/bpflab/harness/matrix"
-	"github.com/bpflab/bpflab/harness/vm"
-	"github.com/bpflab/bpflab/harness/vm/host"
-	"github.com/bpflab/bpflab/harness/vm/qemu"
-	"github.com/bpflab/bpflab/harness/vm/vng"
+	"github.com/bpflab/bpflab/internal/kernel"
+	"github.com/bpflab/bpflab/internal/matrix"
+	"github.com/bpflab/bpflab/internal/vm"
+	"github.com/bpflab/bpflab/internal/vm/host"
+	"github.com/bpflab/bpflab/internal/vm/qemu"
+	"github.com/bpflab/bpflab/internal/vm/vng"
 )
 
 // defaultBackend boots non-host kernels unless --backend says otherwise.

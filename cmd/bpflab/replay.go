@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/bpflab/bpflab/harness/initramfs"
-	"github.com/bpflab/bpflab/harness/kernel"
-	"github.com/bpflab/bpflab/harness/replay"
-	"github.com/bpflab/bpflab/harness/vm"
-	"github.com/bpflab/bpflab/harness/vm/qemu"
+	"github.com/bpflab/bpflab/internal/initramfs"
+	"github.com/bpflab/bpflab/internal/kernel"
+	"github.com/bpflab/bpflab/internal/replay"
+	"github.com/bpflab/bpflab/internal/vm"
+	"github.com/bpflab/bpflab/internal/vm/qemu"
 )
 
 // Guest paths of the replay's inputs (carried in the initramfs).

@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bpflab/bpflab/harness/kernel"
 	"github.com/bpflab/bpflab/harness/report"
+	"github.com/bpflab/bpflab/internal/kernel"
 )
 
 // outputs are the report files and checks shared by `matrix` and

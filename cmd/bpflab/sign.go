@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bpflab/bpflab/bpf/objsign"
+	"github.com/bpflab/bpflab/internal/objsign"
 )
 
 // defaultSigningKey is where the release key lives on a maintainer's machine;
@@ -72,7 +72,7 @@ func runSign(ctx context.Context, args []string) error {
 	}
 	key, err := objsign.LoadPrivateKey(*keyFile)
 	if err != nil {
-		return usageError{fmt.Sprintf("%v\n(create one with `bpflab keygen --signer NAME --out FILE` and add its .pub to bpf/objsign/trusted/; see README, Signing)", err)}
+		return usageError{fmt.Sprintf("%v\n(create one with `bpflab keygen --signer NAME --out FILE` and add its .pub to internal/objsign/trusted/; see README, Signing)", err)}
 	}
 	for _, p := range fs.Args() {
 		if err := objsign.SignFile(p, key); err != nil {

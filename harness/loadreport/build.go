@@ -9,8 +9,8 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
-	"github.com/bpflab/bpflab/bpf/kernelbtf"
-	"github.com/bpflab/bpflab/bpf/objsign"
+	"github.com/bpflab/bpflab/internal/kernelbtf"
+	"github.com/bpflab/bpflab/internal/objsign"
 )
 
 // Object is one BPF object to report on.

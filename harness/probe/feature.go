@@ -12,7 +12,7 @@ import (
 	"github.com/cilium/ebpf/features"
 	"golang.org/x/sys/unix"
 
-	"github.com/bpflab/bpflab/bpf/objsign"
+	"github.com/bpflab/bpflab/internal/objsign"
 )
 
 // Feature is a kernel capability bpflab or its scenarios rely on.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cilium/ebpf/rlimit"
 
-	"github.com/bpflab/bpflab/bpf/pseudofs"
+	"github.com/bpflab/bpflab/internal/pseudofs"
 )
 
 const (

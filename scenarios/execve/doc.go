@@ -3,7 +3,7 @@
 // (bpf/execve) must count exactly N for that TGID and deliver N events,
 // through both the ring buffer and the perf fallback, while other
 // processes exec concurrently. The exec'ing processes run the tiny
-// harness/execchain program, not a Go binary, so N can be large under TCG.
+// internal/execchain program, not a Go binary, so N can be large under TCG.
 // The scenario is a test (execve_test.go) so
 // it can run on the host and, built with CGO_ENABLED=0 go test -c, as a
 // static binary inside a VM.

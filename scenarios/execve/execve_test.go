@@ -19,8 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpflab/bpflab/bpf/execve"
-	"github.com/bpflab/bpflab/harness/execchain"
 	"github.com/bpflab/bpflab/harness/testenv"
+	"github.com/bpflab/bpflab/internal/execchain"
 )
 
 // Each noise process makes noiseExecs execve calls; noiseWorkers run at once.

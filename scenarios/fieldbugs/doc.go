@@ -1,5 +1,5 @@
 // Package fieldbugs runs bpflab's reproductions of the seed article's six
-// field bugs (bpf/fixtures) through the harness and asserts that the
+// field bugs (internal/fixtures) through the harness and asserts that the
 // harness names each one's specific cause:
 //
 //	F1  execve count check: "expected N, got 0"

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bpflab/bpflab/bpf/execve"
-	"github.com/bpflab/bpflab/bpf/fixtures"
 	"github.com/bpflab/bpflab/harness/probe"
 	"github.com/bpflab/bpflab/harness/testenv"
+	"github.com/bpflab/bpflab/internal/fixtures"
 )
 
 const chainExecs = 3

@@ -11,13 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bpflab/bpflab/bpf/firewall"
-	"github.com/bpflab/bpflab/bpf/fixtures"
-	"github.com/bpflab/bpflab/bpf/objsign"
 	"github.com/bpflab/bpflab/harness/loadreport"
 	"github.com/bpflab/bpflab/harness/netlab"
 	"github.com/bpflab/bpflab/harness/packet"
 	"github.com/bpflab/bpflab/harness/probe"
 	"github.com/bpflab/bpflab/harness/testenv"
+	"github.com/bpflab/bpflab/internal/fixtures"
+	"github.com/bpflab/bpflab/internal/objsign"
 )
 
 var (

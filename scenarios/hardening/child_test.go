@@ -20,7 +20,7 @@ import (
 
 	"github.com/bpflab/bpflab/bpf/execve"
 	"github.com/bpflab/bpflab/bpf/firewall"
-	"github.com/bpflab/bpflab/bpf/privilege"
+	"github.com/bpflab/bpflab/internal/privilege"
 )
 
 // The test binary re-executes itself as an unprivileged child; the child

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bpflab/bpflab/bpf/firewall"
-	"github.com/bpflab/bpflab/bpf/privilege"
 	"github.com/bpflab/bpflab/harness/netlab"
 	"github.com/bpflab/bpflab/harness/testenv"
+	"github.com/bpflab/bpflab/internal/privilege"
 )
 
 func requireCapBPF(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/bpflab/bpflab/bpf/execve"
 	"github.com/bpflab/bpflab/bpf/firewall"
-	"github.com/bpflab/bpflab/bpf/objsign"
 	"github.com/bpflab/bpflab/harness/testenv"
+	"github.com/bpflab/bpflab/internal/objsign"
 )
 
 // tamper renames the program inside the ELF, so a tampered object that got

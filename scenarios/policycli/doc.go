@@ -1,5 +1,5 @@
 // Package policycli holds the operator scenarios: the bpflab CLI
-// (bpf/operator, the code cmd/bpflab runs) drives the live firewall from
+// (internal/operator, the code cmd/bpflab runs) drives the live firewall from
 // separate processes, through the real bpffs pins, on a real veth.
 //
 // The matrix runs static test binaries in minimal VMs with no other

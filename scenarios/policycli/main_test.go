@@ -16,8 +16,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/bpflab/bpflab/bpf/operator"
 	"github.com/bpflab/bpflab/harness/netlab"
+	"github.com/bpflab/bpflab/internal/operator"
 )
 
 // Child mode: the test binary is the bpflab CLI.

@@ -1,0 +1,163 @@
+package initramfs
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bpflab/bpflab/internal/kernel"
+)
+
+// entry is one parsed newc record.
+type entry struct {
+	mode         uint32
+	rmaj, rmin   uint32
+	data         []byte
+	inode, nlink uint32
+}
+
+// parseNewc is an independent reader for the archive format.
+func parseNewc(t *testing.T, b []byte) map[string]entry {
+	t.Helper()
+	out := map[string]entry{}
+	for {
+		require.GreaterOrEqual(t, len(b), 110, "truncated header")
+		require.Equal(t, "070701", string(b[:6]))
+		field := func(i int) uint32 {
+			v, err := strconv.ParseUint(string(b[6+8*i:14+8*i]), 16, 32)
+			require.NoError(t, err)
+			return uint32(v)
+		}
+		size, namesize := int(field(6)), int(field(11))
+		name := string(b[110 : 110+namesize-1])
+		off := (110 + namesize + 3) &^ 3
+		e := entry{inode: field(0), mode: field(1), nlink: field(4), rmaj: field(9), rmin: field(10), data: b[off : off+size]}
+		b = b[(off+size+3)&^3:]
+		if name == trailer {
+			return out
+		}
+		out[name] = e
+	}
+}
+
+func TestBuildArchive(t *testing.T) {
+	cache := t.TempDir()
+	entries := []Entry{
+		{Name: "init", Data: []byte("#!init"), Mode: 0o755},
+		{Name: "bpflab/bin/00-x.test", Data: []byte("odd-sized data"), Mode: 0o755},
+		{Name: "bpflab/spec.json", Data: []byte("{}"), Mode: 0o644},
+	}
+	path, err := Build(cache, entries)
+	require.NoError(t, err)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	got := parseNewc(t, raw)
+
+	assert.Equal(t, []byte("#!init"), got["init"].data)
+	assert.Equal(t, uint32(modeFile|0o755), got["init"].mode)
+	assert.Equal(t, []byte("odd-sized data"), got["bpflab/bin/00-x.test"].data)
+	assert.Equal(t, uint32(modeDir|0o755), got["bpflab/bin"].mode, "parents are created")
+	con := got["dev/console"]
+	assert.Equal(t, uint32(modeChar|0o600), con.mode)
+	assert.Equal(t, [2]uint32{5, 1}, [2]uint32{con.rmaj, con.rmin})
+	inodes := map[uint32]bool{}
+	for _, e := range got {
+		assert.False(t, inodes[e.inode], "inode numbers are unique")
+		inodes[e.inode] = true
+	}
+
+	again, err := Build(cache, []Entry{
+		{Name: "init", Data: []byte("#!init"), Mode: 0o755},
+		{Name: "bpflab/bin/00-x.test", Data: []byte("odd-sized data"), Mode: 0o755},
+		{Name: "bpflab/spec.json", Data: []byte("{}"), Mode: 0o644},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, path, again, "same contents, same cached archive")
+	other, err := Build(cache, []Entry{{Name: "init", Data: []byte("#!other"), Mode: 0o755}})
+	require.NoError(t, err)
+	assert.NotEqual(t, path, other)
+
+	if cpio, err := exec.LookPath("cpio"); err == nil {
+		out, err := exec.Command(cpio, "-it", "--quiet", "-F", path).CombinedOutput()
+		require.NoError(t, err, "GNU cpio reads the archive: %s", out)
+		assert.Contains(t, strings.Fields(string(out)), "bpflab/spec.json")
+	}
+}
+
+func TestCheckStatic(t *testing.T) {
+	assert.ErrorContains(t, CheckStatic(filepath.Join(t.TempDir(), "missing")), "not an ELF")
+	for _, p := range []string{"/bin/true", "/usr/bin/true"} {
+		if _, err := os.Stat(p); err == nil {
+			err := CheckStatic(p)
+			require.ErrorIs(t, err, ErrDynamic, "%s is a dynamic Debian binary", p)
+			assert.Contains(t, err.Error(), "CGO_ENABLED=0")
+			break
+		}
+	}
+	self, err := os.Executable()
+	require.NoError(t, err)
+	if CheckStatic(self) == nil {
+		t.Logf("the test binary itself is static")
+	}
+}
+
+// modulesDirs lists lib/modules/<release> trees of kernels in the store's
+// cache (fetched by `bpflab kernels fetch`).
+func modulesDirs(t *testing.T) []string {
+	t.Helper()
+	cache, err := kernel.DefaultCacheDir()
+	require.NoError(t, err)
+	var dirs []string
+	// Unpacked kernels live in <cache>/kernels/<release>_<version>/root.
+	trees := filepath.Join(cache, "kernels", "*", "root")
+	for _, pat := range []string{filepath.Join("lib", "modules", "*"), filepath.Join("usr", "lib", "modules", "*")} {
+		m, _ := filepath.Glob(filepath.Join(trees, pat))
+		dirs = append(dirs, m...)
+	}
+	if len(dirs) == 0 {
+		t.Skipf("no kernel modules under %s/kernels; run `bpflab kernels fetch 6.1` first", cache)
+	}
+	return dirs
+}
+
+func TestResolveModules(t *testing.T) {
+	for _, dir := range modulesDirs(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			mods, err := ResolveModules(dir, []string{"vxlan", "veth"})
+			require.NoError(t, err)
+			var names []string
+			for _, m := range mods {
+				names = append(names, m.Name)
+				assert.True(t, bytes.HasPrefix(m.Data, []byte("\x7fELF")), "%s is decompressed", m.Path)
+			}
+			require.Contains(t, names, "vxlan")
+			require.Contains(t, names, "udp_tunnel")
+			assert.Less(t, index(names, "udp_tunnel"), index(names, "vxlan"), "dependencies load first")
+			assert.Equal(t, "veth", names[len(names)-1])
+
+			mods, err = ResolveModules(dir, []string{"no_such_module"})
+			if _, statErr := os.Stat(filepath.Join(dir, "modules.builtin")); statErr != nil {
+				require.NoError(t, err, "without modules.builtin an unknown module is taken as built in")
+				assert.Empty(t, mods)
+				return
+			}
+			assert.ErrorContains(t, err, `module "no_such_module" not found`)
+		})
+	}
+}
+
+func index(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,235 @@
+package operator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/rlimit"
+	"github.com/vishvananda/netlink"
+
+	"github.com/bpflab/bpflab/bpf/firewall"
+	"github.com/bpflab/bpflab/internal/privilege"
+	"github.com/bpflab/bpflab/internal/pseudofs"
+)
+
+func runFirewall(ctx context.Context, env Env, args []string) error {
+	sub, rest, err := subcommand(args, "firewall", "attach", "detach", "status")
+	if err != nil {
+		return err
+	}
+	var c common
+	fs := newFlags(env, "firewall "+sub, &c)
+	mode := fs.String("mode", "auto", "XDP mode: auto, native or generic (attach)")
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return badInput("firewall %s: unexpected arguments %q", sub, fs.Args())
+	}
+	switch sub {
+	case "attach":
+		return classify(privilege.JobXDP, attach(env, c, *mode))
+	case "detach":
+		return classify(privilege.JobXDP, detach(env, c))
+	}
+	return classify(privilege.JobMaps, status(env, c))
+}
+
+func parseMode(s string) (firewall.Mode, error) {
+	switch s {
+	case "auto":
+		return firewall.ModeAuto, nil
+	case "native", "driver":
+		return firewall.ModeNative, nil
+	case "generic", "skb":
+		return firewall.ModeGeneric, nil
+	}
+	return 0, badInput("unknown --mode %q: want auto, native or generic", s)
+}
+
+// xdpOn asks the kernel which XDP program runs on ifindex and how.
+func xdpOn(ifindex int) (progID uint32, mode string, err error) {
+	l, err := netlink.LinkByIndex(ifindex)
+	if err != nil {
+		return 0, "", fmt.Errorf("netlink: find ifindex %d: %w", ifindex, err)
+	}
+	x := l.Attrs().Xdp
+	if x == nil || !x.Attached {
+		return 0, "", nil
+	}
+	modes := map[uint32]string{1: "native", 2: "generic", 3: "offload", 4: "multi"}
+	return x.ProgId, modes[x.AttachMode], nil
+}
+
+func attach(env Env, c common, modeName string) error {
+	mode, err := parseMode(modeName)
+	if err != nil {
+		return err
+	}
+	if err := privilege.Check(privilege.JobXDP); err != nil {
+		return &BadInputError{Err: err}
+	}
+	ifc, err := lookupIface(c.iface)
+	if err != nil {
+		return err
+	}
+	if c.pinRoot == DefaultPinRoot {
+		// The operator asked for the standard place: make it usable, but
+		// only where the mount outlives this process.
+		mounted, err := pseudofs.IsMounted(pseudofs.BPFFS, "bpf")
+		if err != nil {
+			return err
+		}
+		if !mounted && pseudofs.PrivateMountNS() {
+			return badInput("bpffs is not mounted at %s: %s", pseudofs.BPFFS, privateNSHint)
+		}
+		if did, err := pseudofs.Ensure(pseudofs.BPFFS, "bpf"); err != nil {
+			return err
+		} else if did {
+			printf(env.Stderr, "mounted bpffs at %s\n", pseudofs.BPFFS)
+		}
+	}
+	if err := onBPFFS(c.pinRoot); err != nil {
+		return err
+	}
+	dir := filepath.Join(c.pinRoot, ifc.Name)
+	if _, err := os.Stat(filepath.Join(dir, firewall.ProgPin)); err == nil {
+		id, m, _ := xdpOn(ifc.Index)
+		return badInput("firewall already attached to %s (program %d, %s mode; pins in %s): run `bpflab firewall detach --iface %s` first", ifc.Name, id, m, dir, ifc.Name)
+	}
+	if id, m, err := xdpOn(ifc.Index); err != nil {
+		return err
+	} else if id != 0 {
+		return badInput("%s already runs XDP program %d (%s mode) that bpflab did not attach; remove it first", ifc.Name, id, m)
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return fmt.Errorf("remove memlock rlimit: %w", err)
+	}
+	if _, err := mkdirPrivate(c.pinRoot); err != nil {
+		return err
+	}
+	created, err := mkdirPrivate(dir)
+	if err != nil {
+		return err
+	}
+	fw, err := firewall.Load(firewall.Options{PinDir: dir, LockTimeout: c.wait})
+	if err == nil {
+		err = fw.Attach(ifc.Index, mode)
+		if err == nil {
+			err = fw.PinAttachment()
+		}
+		if err != nil {
+			fw.Detach()
+		}
+		fw.Close()
+	}
+	if err != nil {
+		if created {
+			os.RemoveAll(dir)
+		}
+		return fmt.Errorf("attach to %s: %w", ifc.Name, err)
+	}
+	st, err := readStatus(dir, ifc.Index)
+	if err != nil {
+		return err
+	}
+	printf(env.Stdout, "attached firewall to %s: program %d, %s mode, %s; pins in %s\n", ifc.Name, st.ProgID, st.Mode, st.Via, dir)
+	return nil
+}
+
+func detach(env Env, c common) error {
+	if err := privilege.Check(privilege.JobXDP); err != nil {
+		return &BadInputError{Err: err}
+	}
+	t, err := attached(c.pinRoot, c.iface)
+	if err != nil {
+		return err
+	}
+	if err := firewall.DetachPinned(t.pinDir, t.iface.Index); err != nil {
+		return fmt.Errorf("detach from %s: %w", t.iface.Name, err)
+	}
+	printf(env.Stdout, "detached firewall from %s; removed %s\n", t.iface.Name, t.pinDir)
+	return nil
+}
+
+// Status is what `firewall status` reports.
+type Status struct {
+	Interface string         `json:"interface"`
+	PinDir    string         `json:"pin_dir"`
+	ProgID    uint32         `json:"prog_id"`
+	Running   bool           `json:"running"` // the pinned program is the one on the interface
+	Mode      string         `json:"mode"`
+	Via       string         `json:"via"`
+	IPv4      int            `json:"ipv4_entries"`
+	IPv6      int            `json:"ipv6_entries"`
+	Capacity  int            `json:"capacity_per_family"`
+	Counters  firewall.Stats `json:"counters"`
+}
+
+func readStatus(dir string, ifindex int) (Status, error) {
+	st := Status{PinDir: dir, Capacity: firewall.MaxRules, Via: "netlink (kernel without XDP links)"}
+	prog, err := ebpf.LoadPinnedProgram(filepath.Join(dir, firewall.ProgPin), nil)
+	if err != nil {
+		return st, fmt.Errorf("open pinned program: %w", err)
+	}
+	defer prog.Close()
+	info, err := prog.Info()
+	if err != nil {
+		return st, fmt.Errorf("program info: %w", err)
+	}
+	id, _ := info.ID()
+	st.ProgID = uint32(id)
+	if l, err := os.Stat(filepath.Join(dir, firewall.LinkPin)); err == nil && !l.IsDir() {
+		st.Via = "pinned BPF link"
+	}
+	onIf, mode, err := xdpOn(ifindex)
+	if err != nil {
+		return st, err
+	}
+	st.Running, st.Mode = onIf == st.ProgID, mode
+	if !st.Running {
+		st.Mode = "not attached"
+	}
+	return st, nil
+}
+
+func status(env Env, c common) error {
+	t, err := attached(c.pinRoot, c.iface)
+	if err != nil {
+		return err
+	}
+	st, err := readStatus(t.pinDir, t.iface.Index)
+	if err != nil {
+		return err
+	}
+	st.Interface = t.iface.Name
+	fw, err := firewall.Open(firewall.Options{PinDir: t.pinDir})
+	if err != nil {
+		return err
+	}
+	defer fw.Close()
+	if st.IPv4, st.IPv6, err = fw.Entries(); err != nil {
+		return err
+	}
+	if st.Counters, err = fw.Stats(); err != nil {
+		return err
+	}
+	if c.json {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	k := st.Counters
+	printf(env.Stdout, "interface  %s (ifindex %d)\nprogram    id %d, %s mode, via %s\npins       %s\nentries    IPv4 %d, IPv6 %d (capacity %d per family)\ncounters   passed %d, dropped %d, malformed %d, non-ip %d, ipv4 %d, ipv6 %d, vlan %d\n",
+		st.Interface, t.iface.Index, st.ProgID, st.Mode, st.Via, st.PinDir, st.IPv4, st.IPv6, st.Capacity,
+		k.Passed, k.Dropped, k.Malformed, k.NonIP, k.IPv4, k.IPv6, k.VLAN)
+	if !st.Running {
+		return errors.New("the pinned program is no longer attached to the interface (removed by someone else?); run `bpflab firewall detach` and attach again")
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package operator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/bpflab/bpflab/bpf/firewall"
+	"github.com/bpflab/bpflab/internal/privilege"
+)
+
+func runPolicy(ctx context.Context, env Env, args []string) error {
+	sub, rest, err := subcommand(args, "policy", "block", "unblock", "list", "stats", "load", "export")
+	if err != nil {
+		return err
+	}
+	var c common
+	fs := newFlags(env, "policy "+sub, &c)
+	perElement := fs.Bool("per-element", false, "load: one update per entry even where batches work")
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	operands := fs.Args()
+	// Every operand is checked before the firewall is even opened.
+	var prefixes []netip.Prefix
+	switch sub {
+	case "block", "unblock":
+		ps, err := parseCIDRs(operands)
+		if err != nil {
+			return err
+		}
+		prefixes = ps
+	case "load":
+		if len(operands) != 1 {
+			return badInput("policy load: want exactly one FILE (or - for stdin), got %d arguments", len(operands))
+		}
+	default:
+		if len(operands) > 0 {
+			return badInput("policy %s: unexpected arguments %q", sub, operands)
+		}
+	}
+	var policy []netip.Prefix
+	if sub == "load" {
+		if policy, err = readPolicy(env, operands[0]); err != nil {
+			return err
+		}
+	}
+	err = withFirewall(c, func(fw *firewall.Firewall) error {
+		switch sub {
+		case "block":
+			if err := fw.BlockAll(prefixes); err != nil {
+				return err
+			}
+			printf(env.Stdout, "blocked %d prefixes\n", len(prefixes))
+		case "unblock":
+			if err := fw.UnblockAll(prefixes); err != nil {
+				return err
+			}
+			printf(env.Stdout, "unblocked %d prefixes\n", len(prefixes))
+		case "list", "export":
+			return list(env, c, fw, sub == "export")
+		case "stats":
+			return stats(env, c, fw)
+		case "load":
+			start := time.Now()
+			rep, err := fw.ReplaceWith(policy, firewall.ReplaceOptions{PerElement: *perElement})
+			if err != nil {
+				return err
+			}
+			how := "per-element updates"
+			if rep.Batch {
+				how = "batch updates"
+			}
+			printf(env.Stdout, "loaded %d IPv4 + %d IPv6 prefixes from %s: filled in %v (%s), swapped in %v, total %v\n",
+				rep.V4, rep.V6, operands[0], rep.Fill.Round(time.Millisecond), how, rep.Swap.Round(time.Microsecond), time.Since(start).Round(time.Millisecond))
+		}
+		return nil
+	})
+	return classify(privilege.JobMaps, err)
+}
+
+func readPolicy(env Env, name string) ([]netip.Prefix, error) {
+	var r io.Reader = env.Stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, badInput("policy file: %v", err)
+		}
+		defer f.Close()
+		r = f
+	} else {
+		name = "<stdin>"
+	}
+	ps, err := ParsePolicy(r, name)
+	if err != nil {
+		return nil, &BadInputError{Err: err}
+	}
+	return ps, nil
+}
+
+// withFirewall opens the firewall pinned for c.iface (or the only one).
+func withFirewall(c common, fn func(fw *firewall.Firewall) error) error {
+	if err := privilege.Check(privilege.JobMaps); err != nil {
+		return &BadInputError{Err: err}
+	}
+	if c.iface == "" {
+		name, err := defaultIface(c.pinRoot)
+		if err != nil {
+			return err
+		}
+		c.iface = name
+	}
+	t, err := attached(c.pinRoot, c.iface)
+	if err != nil {
+		return err
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return fmt.Errorf("remove memlock rlimit: %w", err)
+	}
+	fw, err := firewall.Open(firewall.Options{PinDir: t.pinDir, LockTimeout: c.wait})
+	if err != nil {
+		return err
+	}
+	defer fw.Close()
+	return fn(fw)
+}
+
+func list(env Env, c common, fw *firewall.Firewall, export bool) error {
+	ps, err := fw.Blocked()
+	if err != nil {
+		return err
+	}
+	if c.json {
+		strs := make([]string, len(ps))
+		for i, p := range ps {
+			strs[i] = p.String()
+		}
+		return json.NewEncoder(env.Stdout).Encode(map[string]any{"blocked": strs})
+	}
+	header := ""
+	if export {
+		header = fmt.Sprintf("bpflab policy export from %s, %s, %d prefixes (load with `bpflab policy load FILE`)",
+			fw.PinDir(), time.Now().UTC().Format(time.RFC3339), len(ps))
+	}
+	return writePolicy(env.Stdout, header, ps)
+}
+
+func stats(env Env, c common, fw *firewall.Firewall) error {
+	s, err := fw.Stats()
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return json.NewEncoder(env.Stdout).Encode(s)
+	}
+	printf(env.Stdout, "passed     %d\ndropped    %d\nmalformed  %d\nnon-ip     %d\nipv4       %d\nipv6       %d\nvlan       %d\nno-list    %d\n",
+		s.Passed, s.Dropped, s.Malformed, s.NonIP, s.IPv4, s.IPv6, s.VLAN, s.NoList)
+	return nil
+}

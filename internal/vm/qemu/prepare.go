@@ -1,0 +1,185 @@
+package qemu
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+
+	"github.com/bpflab/bpflab/internal/guest"
+	"github.com/bpflab/bpflab/internal/initramfs"
+	"github.com/bpflab/bpflab/internal/vm"
+	"github.com/bpflab/bpflab/internal/vmlinux"
+)
+
+// GuestEnv names a static guest runner binary, overriding the search.
+const GuestEnv = "BPFLAB_GUEST_BINARY"
+
+// FindGuest locates the static guest runner: $BPFLAB_GUEST_BINARY, then
+// bpflab-guest next to the running executable, then in PATH.
+func FindGuest() (string, error) {
+	if p := os.Getenv(GuestEnv); p != "" {
+		return p, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "bpflab-guest")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("bpflab-guest"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("the qemu backend needs the static guest runner bpflab-guest: build it with " +
+		"`CGO_ENABLED=0 go build -o out/bpflab-guest ./cmd/bpflab-guest` next to bpflab, or set " + GuestEnv)
+}
+
+// boot is what prepare produced for one job.
+type boot struct {
+	kernel string // vmlinux (PVH) or bzImage
+	pvh    bool
+	initrd string
+}
+
+// prepare checks the inputs and builds (or reuses) the kernel and initramfs.
+// Errors name the phase: "modules" for module resolution, "prepare" else.
+func (b *Backend) prepare(job vm.Job) (*boot, error) {
+	k := job.Kernel
+	if k == nil || k.Vmlinuz == "" {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: errors.New("the qemu backend needs a kernel image (Job.Kernel.Vmlinuz)")}
+	}
+	if _, err := os.Stat(k.Vmlinuz); err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("kernel %s: %w", k.Name, err)}
+	}
+	guestBin := b.GuestBinary
+	if guestBin == "" {
+		p, err := FindGuest()
+		if err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+		}
+		guestBin = p
+	}
+	if err := initramfs.CheckStatic(guestBin); err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("guest runner: %w", err)}
+	}
+	spec := guest.Spec{Env: job.Env, ResultsPort: "/dev/ttyS1", ArtifactsDir: "/bpflab/artifacts"}
+	entries := []initramfs.Entry{{Name: "init", Source: guestBin, Mode: 0o755}}
+	for i, bin := range job.Binaries {
+		if err := initramfs.CheckStatic(bin.Path); err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+		}
+		name := fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
+		entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
+		label := bin.Name
+		if label == "" {
+			label = filepath.Base(bin.Path)
+		}
+		spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/" + name, Args: bin.Args})
+	}
+	mods, err := initramfs.ResolveModules(k.ModulesDir, job.Modules)
+	if err != nil {
+		return nil, &vm.PhaseError{Phase: "modules", Err: fmt.Errorf("kernel %s: %w", k.Name, err)}
+	}
+	for i, m := range mods {
+		name := fmt.Sprintf("bpflab/modules/%02d-%s.ko", i, m.Name)
+		entries = append(entries, initramfs.Entry{Name: name, Data: m.Data, Mode: 0o644})
+		spec.Modules = append(spec.Modules, "/"+name)
+	}
+	for _, guestPath := range slices.Sorted(maps.Keys(job.Files)) { // sorted: a stable archive
+		hostPath := job.Files[guestPath]
+		if !filepath.IsAbs(guestPath) || filepath.Clean(guestPath) == "/" {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("file %s: guest path %q must be absolute", hostPath, guestPath)}
+		}
+		if _, err := os.Stat(hostPath); err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("file for guest %s: %w", guestPath, err)}
+		}
+		entries = append(entries, initramfs.Entry{Name: filepath.Clean(guestPath)[1:], Source: hostPath, Mode: 0o644})
+	}
+	autoload, err := resolveAutoload(k, job.Autoload)
+	if err != nil {
+		return nil, err
+	}
+	entries = append(entries, autoload.entries...)
+	spec.Autoload = autoload.spec
+	carried := map[string]bool{}
+	for _, tool := range job.Tools {
+		paths, err := initramfs.ToolClosure(tool)
+		if err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+		}
+		for _, p := range paths {
+			if !carried[p] {
+				carried[p] = true
+				entries = append(entries, initramfs.Entry{Name: filepath.Clean(p)[1:], Source: p, Mode: 0o755})
+			}
+		}
+	}
+	specJSON, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+	}
+	entries = append(entries, initramfs.Entry{Name: guest.SpecPath[1:], Data: specJSON, Mode: 0o644})
+	initrd, err := initramfs.Build(filepath.Join(b.cacheDir(), "initramfs"), entries)
+	if err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+	}
+	bt := &boot{kernel: k.Vmlinuz, initrd: initrd}
+	if !b.NoPVH {
+		p, err := vmlinux.Cached(k.Vmlinuz, filepath.Join(b.cacheDir(), "vmlinux"))
+		if err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+		}
+		if p != "" {
+			bt.kernel, bt.pvh = p, true
+		}
+	}
+	return bt, nil
+}
+
+func (b *Backend) cacheDir() string {
+	if b.CacheDir != "" {
+		return b.CacheDir
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "bpflab")
+	}
+	return filepath.Join(os.TempDir(), "bpflab-cache")
+}
+
+// autoloadSet is what Job.Autoload adds to the initramfs and the spec.
+type autoloadSet struct {
+	entries []initramfs.Entry
+	spec    []guest.AutoloadModule
+}
+
+// resolveAutoload resolves the autoload modules with their dependencies; each .ko
+// is carried once, under bpflab/autoload/.
+func resolveAutoload(k *vm.Kernel, names []string) (autoloadSet, error) {
+	var set autoloadSet
+	carried := map[string]string{}
+	for _, name := range names {
+		mods, err := initramfs.ResolveModules(k.ModulesDir, []string{name})
+		if err != nil {
+			return set, &vm.PhaseError{Phase: "modules", Err: fmt.Errorf("kernel %s: autoload: %w", k.Name, err)}
+		}
+		if len(mods) == 0 {
+			continue // built in
+		}
+		am := guest.AutoloadModule{Name: mods[len(mods)-1].Name, Aliases: mods[len(mods)-1].Aliases}
+		for _, m := range mods {
+			p, ok := carried[m.Name]
+			if !ok {
+				p = "bpflab/autoload/" + m.Name + ".ko"
+				carried[m.Name] = p
+				set.entries = append(set.entries, initramfs.Entry{Name: p, Data: m.Data, Mode: 0o644})
+			}
+			am.Paths = append(am.Paths, "/"+p)
+		}
+		set.spec = append(set.spec, am)
+	}
+	return set, nil
+}

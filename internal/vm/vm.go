@@ -1,0 +1,121 @@
+// Package vm runs scenario test binaries on one kernel through a backend:
+// the host itself, virtme-ng, or a direct qemu boot. Every backend speaks the
+// same Job/Run contract so the matrix, reports and `bpflab exec` do not care
+// which one ran.
+package vm
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// Kernel is a bootable kernel as the backends need it. The kernel store
+// (internal/kernel) produces these; the host backend ignores it.
+type Kernel struct {
+	Name       string // matrix name, e.g. "6.1"
+	Release    string // uname -r, e.g. "6.1.0-56-amd64"
+	Vmlinuz    string // path to the bzImage
+	ModulesDir string // path to lib/modules/<release> (may be empty)
+}
+
+// Binary is one executable to run inside the kernel, usually a static
+// `go test -c` binary of a scenario package.
+type Binary struct {
+	Name string   // label in reports, e.g. "scenarios/xdp"
+	Path string   // path on the host
+	Args []string // e.g. -test.v -test.run X
+}
+
+// Job is everything a backend needs to run binaries on one kernel.
+type Job struct {
+	Kernel   *Kernel  // nil means the host kernel
+	Binaries []Binary // run in order, each in a fresh process
+	Env      []string // extra environment for the binaries
+	Modules  []string // kernel modules to load first (e.g. "veth")
+	// Autoload are kernel modules carried into the guest but loaded only
+	// when the kernel requests them (a first NETLINK_XFRM socket loads
+	// xfrm_user, a first veth link veth), as modprobe would (qemu only).
+	Autoload []string
+	WorkDir  string // private scratch dir for this job (console log, results)
+	Timeout  time.Duration
+	// Files are extra input files for the binaries, by absolute guest path
+	// (e.g. "/bpflab/files/capture.pcap") -> host path. The qemu backend
+	// puts them in the initramfs; the host and vng backends, which see the
+	// host's filesystem, do not support them (callers pass host paths).
+	Files map[string]string
+	// Tools are host executables (e.g. /usr/sbin/bpftool) the binaries may
+	// run. The qemu backend carries each to the same path with its ELF
+	// interpreter and shared libraries; the host and vng backends see the
+	// host's files and ignore this.
+	Tools []string
+	// Stream, if set, receives the binaries' combined output as it happens.
+	Stream func(binary string, line []byte)
+}
+
+// Result is what one binary did.
+type Result struct {
+	Binary   string
+	ExitCode int
+	Output   []byte
+	Duration time.Duration
+}
+
+// Run is the outcome of one Job on one kernel.
+type Run struct {
+	Backend string
+	Accel   string // "kvm", "tcg" or "host"
+	Release string // uname -r seen inside the kernel
+	Results []Result
+	Phases  []Phase
+	Console string // path to the saved console log, if any
+}
+
+// Phase is a timed step of a run (boot, test, shutdown, ...).
+type Phase struct {
+	Name     string
+	Duration time.Duration
+}
+
+// Backend boots (or not) a kernel and runs a Job in it. A returned error
+// means the job did not complete (boot failure, panic, hang); it should be a
+// *PhaseError naming where it stopped.
+type Backend interface {
+	Name() string
+	Run(ctx context.Context, job Job) (*Run, error)
+}
+
+// PhaseError reports which phase of a run failed and the console tail.
+type PhaseError struct {
+	Phase       string // "download", "boot", "test", "shutdown", ...
+	Err         error
+	ConsoleTail string
+}
+
+func (e *PhaseError) Error() string {
+	msg := e.Phase + ": " + e.Err.Error()
+	if e.ConsoleTail != "" {
+		msg += "\n--- console tail ---\n" + e.ConsoleTail
+	}
+	return msg
+}
+
+func (e *PhaseError) Unwrap() error { return e.Err }
+
+// FindTools returns the absolute host paths of the named executables that
+// are on PATH, for Job.Tools; missing ones are left out (the scenarios
+// that need one skip and say so).
+func FindTools(names ...string) []string {
+	var out []string
+	for _, n := range names {
+		p, err := exec.LookPath(n)
+		if err != nil {
+			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			out = append(out, abs)
+		}
+	}
+	return out
+}
