@@ -12,7 +12,7 @@ setup:
 	@bash scripts/setup
 
 generate: setup
-	$(GO) generate ./bpf/...
+	$(GO) generate ./bpf/... ./internal/fixtures/...
 
 build: setup
 	@mkdir -p $(OUT)

@@ -1,5 +1,5 @@
 bpflab-signature v1
-signer: bpflab release key 2026-11
-key-id: 4718927e9e5d50f3
+signer: bpflab release key 2026-11-25
+key-id: 117dab19fbb94263
 object-sha256: c296ef2bc51d8d6b3aa542f36341b8a0a0c0ed49ad20167d43b0e958b6d43a19
-signature: 9ggVSas/YeIRlOE5w7NPsS86KNNQiIBDGchx9Y8rzdsTw5LK+D8wGeaVQC3AlZCpEh2ZUKUSNhaZ1HIfKB8tAg==
+signature: lIga47lEsrNa4S+VIiGByaR2alpkUwtJlh6fjOH5xwo+FvMeJTDl5hT782wAOmwg5oWNPD71hsu6SG5uShnRBA==

@@ -1,5 +1,5 @@
 bpflab-signature v1
-signer: bpflab release key 2026-11
-key-id: 4718927e9e5d50f3
+signer: bpflab release key 2026-11-25
+key-id: 117dab19fbb94263
 object-sha256: 4f3fd6fb32d3772657c75c3ecf599123114e9487b986505ab5506d018e75a12f
-signature: 1RYOK2OKhFMkMhwqKbYaXISyJdUuNKobcXqiUa3BvFiN36L3P47iMUv/lKstX99Ak+e+SSGHKRdWwxrdr7evAQ==
+signature: QQDFP15J6YeHklWUSusqwBehHt3zzf482icFUkZA0UVQFoBOr6V9fEpiKPWDQDN3FsQ9yhfilx2GLGR2XoxBCQ==
