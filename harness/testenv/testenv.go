@@ -9,8 +9,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/cilium/ebpf/rlimit"
-
 	"github.com/bpflab/bpflab/internal/pseudofs"
 )
 
@@ -29,21 +27,12 @@ func Setup(tb testing.TB) {
 	}
 }
 
-// Prepare is Setup without testing.TB, for CLIs and runners.
+// Prepare is Setup without testing.TB, for TestMain and runners.
 func Prepare() error {
 	if os.Geteuid() != 0 {
 		return errors.New("scenarios need root (they load BPF programs and create network namespaces); run them with sudo or through `make test`")
 	}
-	if err := EnsureMount(BPFFS, "bpf"); err != nil {
-		return err
-	}
-	if err := EnsureMount(Tracefs, "tracefs"); err != nil {
-		return err
-	}
-	if err := rlimit.RemoveMemlock(); err != nil {
-		return fmt.Errorf("remove memlock rlimit: %w", err)
-	}
-	return nil
+	return pseudofs.Prepare(os.Stderr)
 }
 
 // EnsureMount mounts a pseudo filesystem of type fstype at dir unless one

@@ -11,6 +11,7 @@
 // namespaces this package creates: whatever addresses the capture holds
 // never leave them.
 //
-// Main is a static entry point, so a kernel under test runs the same code
-// inside a VM (`bpflab replay --kernel K`).
+// The command around it is `bpflab replay` (internal/cli): for a kernel
+// other than the host's it boots the kernel and runs the same static
+// bpflab binary's replay inside.
 package replay

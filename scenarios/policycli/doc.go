@@ -1,10 +1,10 @@
 // Package policycli holds the operator scenarios: the bpflab CLI
-// (internal/operator, the code cmd/bpflab runs) drives the live firewall from
+// (internal/cli, the code cmd/bpflab runs) drives the live firewall from
 // separate processes, through the real bpffs pins, on a real veth.
 //
 // The matrix runs static test binaries in minimal VMs with no other
 // binaries, so the test binary is its own CLI: with BPFLAB_POLICYCLI_CHILD
-// set, TestMain hands its arguments to operator.Run and exits with the
+// set, TestMain hands its arguments to cli.Main and exits with the
 // CLI's status. Scenarios: block/unblock from the CLI change verdicts; a
 // steady allowed flow loses nothing while `policy load` swaps in a large
 // set, and blocked sources drop right after; the bad-input table (exit 2,

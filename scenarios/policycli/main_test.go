@@ -7,17 +7,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/bpflab/bpflab/harness/netlab"
-	"github.com/bpflab/bpflab/internal/operator"
+	bpflab "github.com/bpflab/bpflab/internal/cli"
 )
 
 // Child mode: the test binary is the bpflab CLI.
@@ -46,13 +44,7 @@ func child(args []string) int {
 			return 1
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := operator.Run(ctx, operator.StdEnv(), args)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "bpflab %s: %v\n", args[0], err)
-	}
-	return operator.ExitStatus(err)
+	return bpflab.MainWith(bpflab.OperatorCommands(), args, os.Stdout, os.Stderr)
 }
 
 // dropAllCaps clears the capability sets of the calling thread and locks

@@ -1,10 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,54 +25,41 @@ NAMES default to every kernel in the manifest.
 `
 
 // runKernels is `bpflab kernels`.
-func runKernels(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(os.Stderr, kernelsUsage)
-		return usageError{"missing subcommand (list, fetch, verify or update)"}
+func runKernels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub, rest, err := subcommand(args, "kernels", kernelsUsage, stdout, "list", "fetch", "verify", "update")
+	if err != nil {
+		return err
 	}
-	sub := args[0]
-	fs := flag.NewFlagSet("kernels "+sub, flag.ContinueOnError)
+	fs := newFlags("kernels "+sub, kernelsUsage, stdout)
 	manifest := fs.String("manifest", "kernels/manifest", "kernel manifest")
 	lockPath := fs.String("lock", "kernels/lock.json", "lock file")
 	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
 	asJSON := fs.Bool("json", false, "list: print JSON (the CI workflow builds its job matrix from it)")
-	fs.SetOutput(io.Discard) // errors are returned, usage printed on -h only
-	names, err := parseInterleaved(fs, args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(os.Stderr)
-		fmt.Fprint(os.Stderr, kernelsUsage, "\nflags:\n")
-		fs.PrintDefaults()
-		return err
-	}
+	names, err := fs.parseInterleaved(rest)
 	if err != nil {
-		return usageError{fmt.Sprintf("%v (see bpflab kernels -h)", err)}
-	}
-	switch sub {
-	case "list", "fetch", "verify", "update":
-	default:
-		return usageError{fmt.Sprintf("unknown subcommand %q (want list, fetch, verify or update)", sub)}
+		return err
 	}
 	m, err := kernel.LoadManifest(*manifest)
 	if errors.Is(err, os.ErrNotExist) {
-		return usageError{fmt.Sprintf("%v (pass --manifest PATH or run from the repository root)", err)}
+		return usagef("%w (pass --manifest PATH or run from the repository root)", err)
 	}
 	if err != nil {
-		return usageError{err.Error()}
+		return asUsage(err)
 	}
 	lock, err := kernel.LoadLock(*lockPath)
 	if err != nil {
-		return usageError{err.Error()}
+		return asUsage(err)
 	}
 	if len(names) == 0 {
 		names = m.Names()
 	}
 	for _, n := range names {
 		if _, err := m.Lookup(n); err != nil {
-			return usageError{err.Error()}
+			return asUsage(err)
 		}
 	}
 	store, err := kernel.NewStore(kernel.Options{
-		CacheDir: *cache, Manifest: m, Lock: lock, LockPath: *lockPath, Log: os.Stderr,
+		CacheDir: *cache, Manifest: m, Lock: lock, LockPath: *lockPath, Log: stderr,
 	})
 	if err != nil {
 		return err
@@ -81,15 +67,15 @@ func runKernels(ctx context.Context, args []string) error {
 	switch sub {
 	case "list":
 		if *asJSON {
-			return kernelsListJSON(os.Stdout, store, names)
+			return kernelsListJSON(stdout, store, names)
 		}
-		return kernelsList(os.Stdout, store, names)
+		return kernelsList(stdout, store, names)
 	case "fetch":
-		return kernelsFetch(ctx, store, names)
+		return kernelsFetch(ctx, store, names, stdout, stderr)
 	case "verify":
-		return kernelsVerify(ctx, store, names)
+		return kernelsVerify(ctx, store, names, stdout)
 	default:
-		return kernelsUpdate(ctx, store, names)
+		return kernelsUpdate(ctx, store, names, stdout)
 	}
 }
 
@@ -124,21 +110,21 @@ func kernelsList(w io.Writer, store *kernel.Store, names []string) error {
 	return tw.Flush()
 }
 
-func kernelsFetch(ctx context.Context, store *kernel.Store, names []string) error {
+func kernelsFetch(ctx context.Context, store *kernel.Store, names []string, stdout, stderr io.Writer) error {
 	var failed []string
 	for _, n := range names {
 		start := time.Now()
 		img, err := store.Ensure(ctx, n)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "bpflab kernels fetch: %v\n", err)
+			fmt.Fprintf(stderr, "bpflab kernels fetch: %v\n", err)
 			failed = append(failed, n)
 			continue
 		}
 		if img.Kernel == nil {
-			fmt.Printf("%s: host kernel %s, nothing to fetch\n", n, img.Release)
+			fmt.Fprintf(stdout, "%s: host kernel %s, nothing to fetch\n", n, img.Release)
 			continue
 		}
-		fmt.Printf("%s: %s ready in %s\n  vmlinuz %s\n  modules %s\n", n, img.Release,
+		fmt.Fprintf(stdout, "%s: %s ready in %s\n  vmlinuz %s\n  modules %s\n", n, img.Release,
 			time.Since(start).Round(10*time.Millisecond), img.Kernel.Vmlinuz, img.Kernel.ModulesDir)
 	}
 	if len(failed) > 0 {
@@ -147,7 +133,7 @@ func kernelsFetch(ctx context.Context, store *kernel.Store, names []string) erro
 	return nil
 }
 
-func kernelsVerify(ctx context.Context, store *kernel.Store, names []string) error {
+func kernelsVerify(ctx context.Context, store *kernel.Store, names []string, stdout io.Writer) error {
 	bad := 0
 	for _, n := range names {
 		checks, err := store.Verify(ctx, n)
@@ -155,7 +141,7 @@ func kernelsVerify(ctx context.Context, store *kernel.Store, names []string) err
 			return err
 		}
 		for _, c := range checks {
-			fmt.Printf("%s\t%s\t%s\t%s\n", n, c.Status, c.Package.Filename, c.Detail)
+			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", n, c.Status, c.Package.Filename, c.Detail)
 			if c.Status != "ok" {
 				bad++
 			}
@@ -167,39 +153,22 @@ func kernelsVerify(ctx context.Context, store *kernel.Store, names []string) err
 	return nil
 }
 
-func kernelsUpdate(ctx context.Context, store *kernel.Store, names []string) error {
+func kernelsUpdate(ctx context.Context, store *kernel.Store, names []string, stdout io.Writer) error {
 	changes, err := store.Update(ctx, names)
 	if err != nil {
 		var unk *kernel.UnknownKernelError
 		if errors.As(err, &unk) {
-			return usageError{err.Error()}
+			return asUsage(err)
 		}
 		return err
 	}
 	if len(changes) == 0 {
-		fmt.Println("lock file unchanged")
+		fmt.Fprintln(stdout, "lock file unchanged")
 	}
 	for _, c := range changes {
-		fmt.Println(c)
+		fmt.Fprintln(stdout, c)
 	}
 	return nil
-}
-
-// parseInterleaved lets flags follow kernel names
-// (`bpflab kernels fetch 6.1 --cache DIR`), which flag.Parse alone stops at.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 // listedKernel is one row of `bpflab kernels list --json`.

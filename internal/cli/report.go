@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"cmp"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,7 +40,7 @@ func (o *outputs) readBaseline() (*report.Matrix, error) {
 	}
 	m, err := report.ReadFile(o.baseline)
 	if err != nil {
-		return nil, usageError{fmt.Sprintf("--baseline: %v", err)}
+		return nil, usagef("--baseline: %w", err)
 	}
 	return m, nil
 }
@@ -47,20 +48,20 @@ func (o *outputs) readBaseline() (*report.Matrix, error) {
 // finish prints the table (and what the flags ask for), writes the files,
 // and returns the exit: 1 naming the failed kernels, or on a regression
 // against the baseline.
-func (o *outputs) finish(m *report.Matrix, baseline *report.Matrix) error {
-	fmt.Println()
-	if err := report.WriteTable(os.Stdout, m); err != nil {
+func (o *outputs) finish(m *report.Matrix, baseline *report.Matrix, stdout, stderr io.Writer) error {
+	fmt.Fprintln(stdout)
+	if err := report.WriteTable(stdout, m); err != nil {
 		return err
 	}
 	if o.loads {
-		if err := report.WriteLoadReports(os.Stdout, m); err != nil {
+		if err := report.WriteLoadReports(stdout, m); err != nil {
 			return err
 		}
 	}
 	var regressions []report.Change
 	if baseline != nil {
 		changes := report.Compare(baseline, m)
-		if err := report.WriteComparison(os.Stdout, o.baseline, changes); err != nil {
+		if err := report.WriteComparison(stdout, o.baseline, changes); err != nil {
 			return err
 		}
 		regressions = report.Regressions(changes)
@@ -78,11 +79,11 @@ func (o *outputs) finish(m *report.Matrix, baseline *report.Matrix) error {
 		}
 	}
 	if failed := m.FailedKernels(); len(failed) > 0 {
-		fmt.Fprintf(os.Stderr, "bpflab: failed kernels: %s\n", strings.Join(failed, ", "))
-		return exitError{1}
+		fmt.Fprintf(stderr, "bpflab: failed kernels: %s\n", strings.Join(failed, ", "))
+		return &ExitError{ExitFailure}
 	}
 	if len(regressions) > 0 {
-		return exitError{1}
+		return &ExitError{ExitFailure}
 	}
 	return nil
 }
@@ -106,29 +107,23 @@ func writeFile(path string, m *report.Matrix, write func(*os.File, *report.Matri
 }
 
 // runReport is `bpflab report merge FILES...`.
-func runReport(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "merge" {
-		return usageError{"usage: bpflab report merge FILES... [--json F] [--junit F] [--markdown F] [--baseline PREV.json] [--report]"}
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const synopsis = "usage: bpflab report merge FILES... [--json F] [--junit F] [--markdown F] [--baseline PREV.json] [--report]\n"
+	_, rest, err := subcommand(args, "report", synopsis, stdout, "merge")
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("report merge", flag.ContinueOnError)
+	fs := newFlags("report merge", synopsis, stdout)
 	var o outputs
-	o.flags(fs)
+	o.flags(fs.FlagSet)
 	manifest := fs.String("manifest", "", "order kernels as in this manifest (default kernels/manifest of the repository, if found)")
 	// Flags may come before, between or after the files.
-	var files []string
-	rest := args[1:]
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	files, err := fs.parseInterleaved(rest)
+	if err != nil {
+		return err
 	}
 	if len(files) == 0 {
-		return usageError{"report merge: name at least one results JSON file (from bpflab matrix --json)"}
+		return usagef("report merge: name at least one results JSON file (from bpflab matrix --json)")
 	}
 	baseline, err := o.readBaseline()
 	if err != nil {
@@ -138,7 +133,7 @@ func runReport(ctx context.Context, args []string) error {
 	for _, f := range files {
 		m, err := report.ReadFile(f)
 		if err != nil {
-			return usageError{err.Error()}
+			return asUsage(err)
 		}
 		ms = append(ms, m)
 	}
@@ -149,12 +144,12 @@ func runReport(ctx context.Context, args []string) error {
 	merged, err := report.Merge(files, ms, order)
 	var dup *report.DuplicateKernelError
 	if errors.As(err, &dup) {
-		return usageError{err.Error()}
+		return asUsage(err)
 	} else if err != nil {
 		return err
 	}
 	merged.DefaultBackend = defaultBackend
-	return o.finish(merged, baseline)
+	return o.finish(merged, baseline, stdout, stderr)
 }
 
 // manifestOrder returns the manifest's kernel names, or nil when there is

@@ -1,4 +1,4 @@
-package operator
+package cli
 
 import (
 	"errors"
@@ -26,11 +26,11 @@ type target struct {
 // lookupIface resolves name in the calling process's network namespace.
 func lookupIface(name string) (*net.Interface, error) {
 	if name == "" {
-		return nil, badInput("no interface given: pass --iface NAME")
+		return nil, usagef("no interface given: pass --iface NAME")
 	}
 	ifc, err := net.InterfaceByName(name)
 	if err != nil {
-		return nil, badInput("unknown interface %q in this network namespace (see `ip link`): %v", name, err)
+		return nil, usagef("unknown interface %q in this network namespace (see `ip link`): %v", name, err)
 	}
 	return ifc, nil
 }
@@ -45,9 +45,9 @@ func onBPFFS(dir string) error {
 		if err == nil {
 			if st.Type != unix.BPF_FS_MAGIC {
 				if pseudofs.PrivateMountNS() {
-					return badInput("%s is not on a bpffs mount: %s", dir, privateNSHint)
+					return usagef("%s is not on a bpffs mount: %s", dir, privateNSHint)
 				}
-				return badInput("%s is not on a bpffs mount (bpffs not mounted?): mount it with `mount -t bpf bpf %s` or pass --pin-root DIR inside bpffs", dir, pseudofs.BPFFS)
+				return usagef("%s is not on a bpffs mount (bpffs not mounted?): mount it with `mount -t bpf bpf %s` or pass --pin-root DIR inside bpffs", dir, pseudofs.BPFFS)
 			}
 			return nil
 		}
@@ -56,7 +56,7 @@ func onBPFFS(dir string) error {
 		}
 		parent := filepath.Dir(probe)
 		if parent == probe {
-			return badInput("%s: no such directory", dir)
+			return usagef("%s: no such directory", dir)
 		}
 		probe = parent
 	}
@@ -73,9 +73,9 @@ func attached(pinRoot, ifname string) (target, error) {
 	}
 	t := target{iface: ifc, pinRoot: pinRoot, pinDir: filepath.Join(pinRoot, ifc.Name)}
 	if _, err := os.Stat(t.pinDir); errors.Is(err, os.ErrNotExist) {
-		return target{}, badInput("nothing attached to %s (no pins in %s): run `bpflab firewall attach --iface %s` first", ifc.Name, t.pinDir, ifc.Name)
+		return target{}, usagef("nothing attached to %s (no pins in %s): run `bpflab firewall attach --iface %s` first", ifc.Name, t.pinDir, ifc.Name)
 	} else if err != nil {
-		return target{}, &BadInputError{Err: fmt.Errorf("pin dir %s: %w", t.pinDir, err)}
+		return target{}, &UsageError{Err: fmt.Errorf("pin dir %s: %w", t.pinDir, err)}
 	}
 	return t, nil
 }
@@ -88,7 +88,7 @@ func defaultIface(pinRoot string) (string, error) {
 	}
 	entries, err := os.ReadDir(pinRoot)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", &BadInputError{Err: fmt.Errorf("read %s: %w", pinRoot, err)}
+		return "", &UsageError{Err: fmt.Errorf("read %s: %w", pinRoot, err)}
 	}
 	var names []string
 	for _, e := range entries {
@@ -98,11 +98,11 @@ func defaultIface(pinRoot string) (string, error) {
 	}
 	switch len(names) {
 	case 0:
-		return "", badInput("nothing attached (no firewall pinned under %s): run `bpflab firewall attach --iface IF` first", pinRoot)
+		return "", usagef("nothing attached (no firewall pinned under %s): run `bpflab firewall attach --iface IF` first", pinRoot)
 	case 1:
 		return names[0], nil
 	}
-	return "", badInput("firewalls are attached to %s: pass --iface", strings.Join(names, ", "))
+	return "", usagef("firewalls are attached to %s: pass --iface", strings.Join(names, ", "))
 }
 
 // mkdirPrivate creates dir with mode 0700 whatever the umask.

@@ -1,4 +1,4 @@
-package operator
+package cli
 
 import (
 	"context"
@@ -15,18 +15,31 @@ import (
 	"github.com/bpflab/bpflab/internal/privilege"
 )
 
-func runPolicy(ctx context.Context, env Env, args []string) error {
-	sub, rest, err := subcommand(args, "policy", "block", "unblock", "list", "stats", "load", "export")
+const policyUsage = `usage: bpflab policy SUBCOMMAND [--iface IF] [flags] [ARGS]
+
+  block CIDR...    add prefixes to the live blocklist
+  unblock CIDR...  remove prefixes
+  list             print the blocked prefixes
+  stats            print the firewall's counters
+  load FILE|-      replace the whole set atomically from a policy file (one CIDR per line)
+  export           print the set in the format load reads
+
+--iface may be left out when exactly one interface has a firewall.
+`
+
+func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	env := newEnv(stdout, stderr)
+	sub, rest, err := subcommand(args, "policy", policyUsage, stdout, "block", "unblock", "list", "stats", "load", "export")
 	if err != nil {
 		return err
 	}
 	var c common
-	fs := newFlags(env, "policy "+sub, &c)
+	fs := operatorFlags(env, "policy "+sub, policyUsage, &c)
 	perElement := fs.Bool("per-element", false, "load: one update per entry even where batches work")
-	if err := parse(fs, rest); err != nil {
+	operands, err := fs.parseInterleaved(rest)
+	if err != nil {
 		return err
 	}
-	operands := fs.Args()
 	// Every operand is checked before the firewall is even opened.
 	var prefixes []netip.Prefix
 	switch sub {
@@ -38,11 +51,11 @@ func runPolicy(ctx context.Context, env Env, args []string) error {
 		prefixes = ps
 	case "load":
 		if len(operands) != 1 {
-			return badInput("policy load: want exactly one FILE (or - for stdin), got %d arguments", len(operands))
+			return usagef("policy load: want exactly one FILE (or - for stdin), got %d arguments", len(operands))
 		}
 	default:
 		if len(operands) > 0 {
-			return badInput("policy %s: unexpected arguments %q", sub, operands)
+			return usagef("policy %s: unexpected arguments %q", sub, operands)
 		}
 	}
 	var policy []netip.Prefix
@@ -57,12 +70,12 @@ func runPolicy(ctx context.Context, env Env, args []string) error {
 			if err := fw.BlockAll(prefixes); err != nil {
 				return err
 			}
-			printf(env.Stdout, "blocked %d prefixes\n", len(prefixes))
+			fmt.Fprintf(env.Stdout, "blocked %d prefixes\n", len(prefixes))
 		case "unblock":
 			if err := fw.UnblockAll(prefixes); err != nil {
 				return err
 			}
-			printf(env.Stdout, "unblocked %d prefixes\n", len(prefixes))
+			fmt.Fprintf(env.Stdout, "unblocked %d prefixes\n", len(prefixes))
 		case "list", "export":
 			return list(env, c, fw, sub == "export")
 		case "stats":
@@ -77,7 +90,7 @@ func runPolicy(ctx context.Context, env Env, args []string) error {
 			if rep.Batch {
 				how = "batch updates"
 			}
-			printf(env.Stdout, "loaded %d IPv4 + %d IPv6 prefixes from %s: filled in %v (%s), swapped in %v, total %v\n",
+			fmt.Fprintf(env.Stdout, "loaded %d IPv4 + %d IPv6 prefixes from %s: filled in %v (%s), swapped in %v, total %v\n",
 				rep.V4, rep.V6, operands[0], rep.Fill.Round(time.Millisecond), how, rep.Swap.Round(time.Microsecond), time.Since(start).Round(time.Millisecond))
 		}
 		return nil
@@ -85,12 +98,12 @@ func runPolicy(ctx context.Context, env Env, args []string) error {
 	return classify(privilege.JobMaps, err)
 }
 
-func readPolicy(env Env, name string) ([]netip.Prefix, error) {
+func readPolicy(env env, name string) ([]netip.Prefix, error) {
 	var r io.Reader = env.Stdin
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, badInput("policy file: %v", err)
+			return nil, usagef("policy file: %v", err)
 		}
 		defer f.Close()
 		r = f
@@ -99,7 +112,7 @@ func readPolicy(env Env, name string) ([]netip.Prefix, error) {
 	}
 	ps, err := ParsePolicy(r, name)
 	if err != nil {
-		return nil, &BadInputError{Err: err}
+		return nil, &UsageError{Err: err}
 	}
 	return ps, nil
 }
@@ -107,7 +120,7 @@ func readPolicy(env Env, name string) ([]netip.Prefix, error) {
 // withFirewall opens the firewall pinned for c.iface (or the only one).
 func withFirewall(c common, fn func(fw *firewall.Firewall) error) error {
 	if err := privilege.Check(privilege.JobMaps); err != nil {
-		return &BadInputError{Err: err}
+		return &UsageError{Err: err}
 	}
 	if c.iface == "" {
 		name, err := defaultIface(c.pinRoot)
@@ -131,7 +144,7 @@ func withFirewall(c common, fn func(fw *firewall.Firewall) error) error {
 	return fn(fw)
 }
 
-func list(env Env, c common, fw *firewall.Firewall, export bool) error {
+func list(env env, c common, fw *firewall.Firewall, export bool) error {
 	ps, err := fw.Blocked()
 	if err != nil {
 		return err
@@ -151,7 +164,7 @@ func list(env Env, c common, fw *firewall.Firewall, export bool) error {
 	return writePolicy(env.Stdout, header, ps)
 }
 
-func stats(env Env, c common, fw *firewall.Firewall) error {
+func stats(env env, c common, fw *firewall.Firewall) error {
 	s, err := fw.Stats()
 	if err != nil {
 		return err
@@ -159,7 +172,7 @@ func stats(env Env, c common, fw *firewall.Firewall) error {
 	if c.json {
 		return json.NewEncoder(env.Stdout).Encode(s)
 	}
-	printf(env.Stdout, "passed     %d\ndropped    %d\nmalformed  %d\nnon-ip     %d\nipv4       %d\nipv6       %d\nvlan       %d\nno-list    %d\n",
+	fmt.Fprintf(env.Stdout, "passed     %d\ndropped    %d\nmalformed  %d\nnon-ip     %d\nipv4       %d\nipv6       %d\nvlan       %d\nno-list    %d\n",
 		s.Passed, s.Dropped, s.Malformed, s.NonIP, s.IPv4, s.IPv6, s.VLAN, s.NoList)
 	return nil
 }

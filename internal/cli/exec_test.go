@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -65,3 +65,6 @@ func TestTestTimeout(t *testing.T) {
 		assert.Equal(t, tt.want, d, "%v", tt.args)
 	}
 }
+
+// realMain is `bpflab ARGS...` with the process's streams.
+func realMain(args []string) int { return Main(args, os.Stdout, os.Stderr) }

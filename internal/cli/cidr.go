@@ -1,4 +1,4 @@
-package operator
+package cli
 
 import (
 	"fmt"
@@ -41,13 +41,13 @@ func ParseCIDR(s string) (netip.Prefix, error) {
 // parseCIDRs parses every argument before anything is changed.
 func parseCIDRs(args []string) ([]netip.Prefix, error) {
 	if len(args) == 0 {
-		return nil, badInput("no CIDR given (e.g. 198.51.100.7 or 2001:db8:bad::/48)")
+		return nil, usagef("no CIDR given (e.g. 198.51.100.7 or 2001:db8:bad::/48)")
 	}
 	out := make([]netip.Prefix, 0, len(args))
 	for _, a := range args {
 		p, err := ParseCIDR(a)
 		if err != nil {
-			return nil, &BadInputError{Err: err}
+			return nil, &UsageError{Err: err}
 		}
 		out = append(out, p)
 	}

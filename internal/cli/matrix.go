@@ -1,13 +1,12 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -23,13 +22,13 @@ import (
 // defaultBackend boots non-host kernels unless --backend says otherwise.
 const defaultBackend = "qemu"
 
-func runMatrix(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
+func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("matrix", "bpflab matrix [--kernels a,b] [--pkg scenarios/x] [--run REGEX] [-j N] [flags]", stdout)
 	kernels := fs.String("kernels", "", "comma-separated kernel names from the manifest (default: all)")
 	backendName := fs.String("backend", defaultBackend, "backend for non-host kernels: qemu or vng")
 	jobs := fs.Int("j", 1, "kernels to run in parallel")
 	var out outputs
-	out.flags(fs)
+	out.flags(fs.FlagSet)
 	shard := fs.String("shard", "", "run only this machine's share `I/N` of the kernels (stable by name)")
 	timeout := fs.Duration("timeout", matrix.DefaultTimeout, "deadline per kernel, boot included")
 	binTimeout := fs.Duration("binary-timeout", matrix.DefaultBinaryTimeout, "deadline per test binary (-test.timeout)")
@@ -38,26 +37,26 @@ func runMatrix(ctx context.Context, args []string) error {
 	manifest := fs.String("manifest", "", "kernel manifest (default kernels/manifest of the repository)")
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
-	if err := fs.Parse(args); err != nil {
+	operands, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected arguments %q (kernels go in --kernels a,b)", fs.Args())}
+	if len(operands) > 0 {
+		return usagef("unexpected arguments %q (kernels go in --kernels a,b)", operands)
 	}
 	if *backendName != "qemu" && *backendName != "vng" {
-		return usageError{fmt.Sprintf("--backend %q: want qemu or vng", *backendName)}
+		return usagef("--backend %q: want qemu or vng", *backendName)
 	}
 	if *jobs < 1 {
-		return usageError{fmt.Sprintf("-j %d: want at least 1", *jobs)}
+		return usagef("-j %d: want at least 1", *jobs)
 	}
 	if *timeout <= 0 || *binTimeout <= 0 {
-		return usageError{"--timeout and --binary-timeout must be positive"}
+		return usagef("--timeout and --binary-timeout must be positive")
 	}
 	var sh matrix.Shard
 	if *shard != "" {
-		var err error
 		if sh, err = matrix.ParseShard(*shard); err != nil {
-			return usageError{"--shard: " + err.Error()}
+			return usagef("--shard: %w", err)
 		}
 	}
 	baseline, err := out.readBaseline()
@@ -67,7 +66,7 @@ func runMatrix(ctx context.Context, args []string) error {
 
 	goMod, err := findUp("go.mod")
 	if err != nil {
-		return usageError{fmt.Sprintf("%v: run bpflab matrix inside the bpflab repository (it builds the scenarios)", err)}
+		return usagef("%w: run bpflab matrix inside the bpflab repository (it builds the scenarios)", err)
 	}
 	root := filepath.Dir(goMod)
 	if *manifest == "" {
@@ -80,13 +79,13 @@ func runMatrix(ctx context.Context, args []string) error {
 	}
 
 	names := splitList(*kernels)
-	var progress matrix.Progress = matrix.NewLines(os.Stderr)
-	if term.IsTerminal(int(os.Stderr.Fd())) {
+	var progress matrix.Progress = matrix.NewLines(stderr)
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		n := len(names)
 		if n == 0 {
 			n = -1 // unknown yet: the bar shows a spinner
 		}
-		progress = matrix.NewBars(os.Stderr, n)
+		progress = matrix.NewBars(f, n)
 	}
 
 	opts := matrix.Options{
@@ -110,23 +109,11 @@ func runMatrix(ctx context.Context, args []string) error {
 	var up *matrix.UnknownPackageError
 	switch {
 	case errors.As(err, &uk), errors.As(err, &up):
-		return usageError{err.Error()}
+		return asUsage(err)
 	case err != nil:
 		return err
 	}
 
 	m.DefaultBackend = defaultBackend
-	return out.finish(m, baseline)
-}
-
-// splitList splits a comma-separated flag value, dropping blanks ("" is the
-// empty list).
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	return out.finish(m, baseline, stdout, stderr)
 }

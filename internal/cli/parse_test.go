@@ -1,4 +1,4 @@
-package operator
+package cli
 
 import (
 	"net/netip"
@@ -77,9 +77,13 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestExitStatus(t *testing.T) {
-	assert.Equal(t, 0, ExitStatus(nil))
-	assert.Equal(t, 2, ExitStatus(badInput("x")))
-	assert.Equal(t, 1, ExitStatus(assert.AnError))
-	assert.Equal(t, 2, ExitStatus(Run(t.Context(), Env{}, []string{"frobnicate"})), "unknown command")
-	assert.Equal(t, 2, ExitStatus(Run(t.Context(), Env{}, nil)), "no command")
+	var out, errb strings.Builder
+	assert.Equal(t, 0, exitStatus(nil, "x", &errb))
+	assert.Equal(t, 2, exitStatus(usagef("x"), "x", &errb))
+	assert.Equal(t, 1, exitStatus(assert.AnError, "x", &errb))
+	assert.Equal(t, 42, exitStatus(&ExitError{42}, "x", &errb))
+	assert.Equal(t, 2, Run(t.Context(), Commands(), []string{"frobnicate"}, &out, &errb), "unknown command")
+	assert.Contains(t, errb.String(), `unknown command "frobnicate"`)
+	assert.Equal(t, 2, Run(t.Context(), Commands(), nil, &out, &errb), "no command")
+	assert.Empty(t, out.String(), "usage errors print on stderr only")
 }

@@ -1,38 +1,23 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/initramfs"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/vm"
 	"github.com/bpflab/bpflab/internal/vm/qemu"
 	"github.com/bpflab/bpflab/internal/vm/vng"
 )
-
-// bpflab is also the guest runner: the qemu backend can boot this very
-// binary as /init (the kernel passes BPFLAB_GUEST=1 from its command line).
-func init() {
-	if name, ok := guest.ModprobeRequest(os.Args[1:]); ok && os.Args[0] == "/init" {
-		os.Exit(guest.Modprobe(name)) // the kernel's module request, bpflab being the guest's /init
-	}
-	if os.Getpid() == 1 && os.Getenv("BPFLAB_GUEST") == "1" {
-		os.Exit(guest.Main(os.Args[1:]))
-	}
-}
-
-// exitInfra is bpflab exec's status when the VM failed (boot, panic,
-// deadline) rather than the binary: distinct from any test's own status.
-const exitInfra = 125
 
 const execUsage = `usage: bpflab exec [--backend qemu|vng|host] [flags] --kernel K BINARY [ARGS...]
 
@@ -48,8 +33,8 @@ files (e.g. testdata/) are not visible. If the VM itself fails (boot,
 kernel panic, deadline), bpflab exec says where and exits 125.
 `
 
-func runExec(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("exec", execUsage, stdout)
 	kname := fs.String("kernel", "", "kernel: manifest name (e.g. 6.1) or path to a bzImage")
 	modulesDir := fs.String("modules-dir", "", "lib/modules/<release> of a --kernel given as a path")
 	backend := fs.String("backend", "qemu", "backend: qemu, vng or host")
@@ -64,18 +49,15 @@ func runExec(ctx context.Context, args []string) error {
 	keep := fs.Bool("keep", false, "keep the work dir (console log) even on success")
 	tools := fs.String("tools", "bpftool", "comma-separated host programs to carry into the VM with their shared libraries, if found on PATH")
 	verbose := fs.Bool("v", false, "say which accelerator and boot mode are used, and phase times")
-	fs.Usage = func() {
-		fmt.Fprint(os.Stderr, execUsage, "\nflags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	operands, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return usageError{"missing BINARY (see bpflab exec -h)"}
+	if len(operands) == 0 {
+		return usagef("missing BINARY (see bpflab exec -h)")
 	}
-	bin, binArgs := fs.Arg(0), fs.Args()[1:]
-	if !flagSet(fs, "timeout") {
+	bin, binArgs := operands[0], operands[1:]
+	if !isSet(fs.FlagSet, "timeout") {
 		if d, ok := testTimeout(binArgs); ok {
 			// Let the test binary's own timeout fire first: its panic
 			// names the stuck test, ours can only name the binary.
@@ -83,30 +65,30 @@ func runExec(ctx context.Context, args []string) error {
 		}
 	}
 	if *kname == "" {
-		return usageError{"missing --kernel (a manifest name such as 6.1, host, or a bzImage path)"}
+		return usagef("missing --kernel (a manifest name such as 6.1, host, or a bzImage path)")
 	}
 	if _, err := os.Stat(bin); err != nil {
-		return usageError{fmt.Sprintf("binary: %v", err)}
+		return usagef("binary: %w", err)
 	}
-	k, err := execKernel(ctx, *kname, *modulesDir, *manifest, *cache)
+	k, err := execKernel(ctx, *kname, *modulesDir, *manifest, *cache, stderr)
 	if err != nil {
 		return err
 	}
 	if k == nil || *backend == "host" {
-		return execHost(ctx, bin, binArgs, *timeout)
+		return execHost(ctx, bin, binArgs, *timeout, stdout, stderr)
 	}
 	if *backend != "qemu" && *backend != "vng" {
-		return usageError{fmt.Sprintf("unknown backend %q (want qemu, vng or host)", *backend)}
+		return usagef("unknown --backend %q (want qemu, vng or host)", *backend)
 	}
 	if err := initramfs.CheckStatic(bin); err != nil {
-		return usageError{err.Error()}
+		return asUsage(err)
 	}
 	if *backend == "vng" {
 		vb, err := execVng()
 		if err != nil {
 			return err
 		}
-		return execJob(ctx, vb, k, bin, binArgs, *modules, nil, *timeout, *keep, *verbose)
+		return execJob(ctx, vb, k, bin, binArgs, *modules, nil, *timeout, *keep, *verbose, stdout, stderr)
 	}
 	b := &qemu.Backend{CacheDir: *cache}
 	if *cache == "" {
@@ -122,13 +104,13 @@ func runExec(ctx context.Context, args []string) error {
 		}
 	}
 	if *verbose {
-		b.Log = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bpflab exec: "+f+"\n", a...) }
+		b.Log = func(f string, a ...any) { fmt.Fprintf(stderr, "bpflab exec: "+f+"\n", a...) }
 	}
 	extra := func(job *vm.Job) {
 		job.Autoload = splitList(*autoload)
 		job.Tools = vm.FindTools(splitList(*tools)...)
 	}
-	return execJob(ctx, b, k, bin, binArgs, *modules, extra, *timeout, *keep, *verbose)
+	return execJob(ctx, b, k, bin, binArgs, *modules, extra, *timeout, *keep, *verbose, stdout, stderr)
 }
 
 // execVng is the virtme-ng backend: it runs the static bpflab-guest from
@@ -147,7 +129,7 @@ func execVng() (vm.Backend, error) {
 // execJob runs one binary in kernel k on backend b and turns the outcome
 // into bpflab exec's exit status.
 func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArgs []string, modules string,
-	extra func(*vm.Job), timeout time.Duration, keep, verbose bool) error {
+	extra func(*vm.Job), timeout time.Duration, keep, verbose bool, stdout, stderr io.Writer) error {
 	work, err := os.MkdirTemp("", "bpflab-exec-")
 	if err != nil {
 		return err
@@ -157,7 +139,7 @@ func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArg
 		Binaries: []vm.Binary{{Name: filepath.Base(bin), Path: bin, Args: binArgs}},
 		WorkDir:  work,
 		Timeout:  timeout,
-		Stream:   func(_ string, line []byte) { os.Stdout.Write(line) },
+		Stream:   func(_ string, line []byte) { stdout.Write(line) },
 	}
 	job.Modules = splitList(modules)
 	if extra != nil {
@@ -165,51 +147,51 @@ func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArg
 	}
 	run, err := b.Run(ctx, job)
 	if verbose && run != nil {
-		fmt.Fprintf(os.Stderr, "bpflab exec: %s %s (%s): %v\n", run.Backend, run.Release, run.Accel, run.Phases)
+		fmt.Fprintf(stderr, "bpflab exec: %s %s (%s): %v\n", run.Backend, run.Release, run.Accel, run.Phases)
 	}
 	if err != nil || run == nil || len(run.Results) != 1 {
 		if err == nil {
 			err = errors.New("the guest reported no result")
 		}
-		fmt.Fprintf(os.Stderr, "bpflab exec: kernel %s: %v\nbpflab exec: console log kept in %s\n", k.Name, err, work)
-		return exitError{exitInfra}
+		fmt.Fprintf(stderr, "bpflab exec: kernel %s: %v\nbpflab exec: console log kept in %s\n", k.Name, err, work)
+		return &ExitError{ExitVM}
 	}
 	if !keep {
 		os.RemoveAll(work)
 	}
 	if code := run.Results[0].ExitCode; code != 0 {
 		if code < 0 {
-			code = exitInfra
+			code = ExitVM
 		}
-		return exitError{code}
+		return &ExitError{code}
 	}
 	return nil
 }
 
 // execKernel turns --kernel into a vm.Kernel; nil means the host kernel.
-func execKernel(ctx context.Context, name, modulesDir, manifest, cache string) (*vm.Kernel, error) {
+func execKernel(ctx context.Context, name, modulesDir, manifest, cache string, log io.Writer) (*vm.Kernel, error) {
 	if strings.Contains(name, "/") {
 		if _, err := os.Stat(name); err != nil {
-			return nil, usageError{fmt.Sprintf("--kernel %s: %v", name, err)}
+			return nil, usagef("--kernel %s: %w", name, err)
 		}
 		return &vm.Kernel{Name: filepath.Base(name), Vmlinuz: name, ModulesDir: modulesDir}, nil
 	}
 	if manifest == "" {
 		found, err := findUp(filepath.Join("kernels", "manifest"))
 		if err != nil {
-			return nil, usageError{fmt.Sprintf("--kernel %s: %v (pass --manifest PATH)", name, err)}
+			return nil, usagef("--kernel %s: %w (pass --manifest PATH)", name, err)
 		}
 		manifest = found
 	}
 	m, err := kernel.LoadManifest(manifest)
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return nil, asUsage(err)
 	}
 	lock, err := kernel.LoadLock(filepath.Join(filepath.Dir(manifest), "lock.json"))
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return nil, asUsage(err)
 	}
-	store, err := kernel.NewStore(kernel.Options{CacheDir: cache, Manifest: m, Lock: lock, Log: os.Stderr})
+	store, err := kernel.NewStore(kernel.Options{CacheDir: cache, Manifest: m, Lock: lock, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +202,7 @@ func execKernel(ctx context.Context, name, modulesDir, manifest, cache string) (
 	return img.Kernel, nil
 }
 
-func flagSet(fs *flag.FlagSet, name string) bool {
+func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
@@ -262,11 +244,11 @@ func findUp(rel string) (string, error) {
 }
 
 // execHost runs the binary on the host kernel.
-func execHost(ctx context.Context, bin string, args []string, timeout time.Duration) error {
+func execHost(ctx context.Context, bin string, args []string, timeout time.Duration, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	var ee *exec.ExitError
@@ -274,10 +256,10 @@ func execHost(ctx context.Context, bin string, args []string, timeout time.Durat
 	case err == nil:
 		return nil
 	case ctx.Err() != nil:
-		fmt.Fprintf(os.Stderr, "bpflab exec: %s did not finish within %v\n", bin, timeout)
-		return exitError{exitInfra}
+		fmt.Fprintf(stderr, "bpflab exec: %s did not finish within %v\n", bin, timeout)
+		return &ExitError{ExitVM}
 	case errors.As(err, &ee) && ee.ExitCode() >= 0:
-		return exitError{ee.ExitCode()}
+		return &ExitError{ee.ExitCode()}
 	default:
 		return err
 	}

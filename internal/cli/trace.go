@@ -1,11 +1,11 @@
-package operator
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/cilium/ebpf/rlimit"
@@ -15,27 +15,31 @@ import (
 	"github.com/bpflab/bpflab/internal/pseudofs"
 )
 
-func runTrace(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || args[0] != "execve" {
-		return badInput("trace: want `trace execve [--pid N] [--json] [--counts]`")
+const traceUsage = "usage: bpflab trace execve [--pid N] [--json] [--counts] [-n N]\n"
+
+func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	env := newEnv(stdout, stderr)
+	_, rest, err := subcommand(args, "trace", traceUsage, stdout, "execve")
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("trace execve", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs := newFlags("trace execve", traceUsage, stdout)
 	pid := fs.Uint("pid", 0, "only events of this process (thread group id)")
 	asJSON := fs.Bool("json", false, "one JSON object per event")
 	counts := fs.Bool("counts", false, "at exit, print execve calls per PID (all processes) from the counts map")
 	limit := fs.Int("n", 0, "stop after this many events (0: until Ctrl-C)")
-	if err := parse(fs, args[1:]); err != nil {
+	operands, err := fs.parseInterleaved(rest)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return badInput("trace execve: unexpected arguments %q", fs.Args())
+	if len(operands) > 0 {
+		return usagef("trace execve: unexpected arguments %q", operands)
 	}
 	if *pid > 1<<22 {
-		return badInput("trace execve: --pid %d is beyond the kernel's PID range", *pid)
+		return usagef("trace execve: --pid %d is beyond the kernel's PID range", *pid)
 	}
 	if err := privilege.Check(privilege.JobTracing); err != nil {
-		return &BadInputError{Err: err}
+		return &UsageError{Err: err}
 	}
 	// Attaching needs tracefs; the tracer needs no pins but maps may need
 	// the memlock limit lifted on kernels before 5.11.
@@ -54,7 +58,7 @@ func runTrace(ctx context.Context, env Env, args []string) error {
 	if err := tr.Attach(); err != nil {
 		return classify(privilege.JobTracing, err)
 	}
-	printf(env.Stderr, "tracing execve via %s; Ctrl-C to stop\n", tr.Transport())
+	fmt.Fprintf(env.Stderr, "tracing execve via %s; Ctrl-C to stop\n", tr.Transport())
 	enc := json.NewEncoder(env.Stdout)
 	for n := 0; *limit == 0 || n < *limit; n++ {
 		ev, err := tr.ReadEvent(ctx)
@@ -74,7 +78,7 @@ func runTrace(ctx context.Context, env Env, args []string) error {
 		if ev.Execveat {
 			kind = "execveat"
 		}
-		printf(env.Stdout, "%-8s pid=%-7d ppid=%-7d uid=%-5d comm=%-16q %s\n", kind, ev.TGID, ev.PPID, ev.UID, ev.Comm, ev.Filename)
+		fmt.Fprintf(env.Stdout, "%-8s pid=%-7d ppid=%-7d uid=%-5d comm=%-16q %s\n", kind, ev.TGID, ev.PPID, ev.UID, ev.Comm, ev.Filename)
 	}
 	if *counts {
 		if err := printCounts(env, tr, uint32(*pid), *asJSON); err != nil {
@@ -82,12 +86,12 @@ func runTrace(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	if lost := tr.Lost(); lost > 0 {
-		printf(env.Stderr, "lost %d events (buffer full)\n", lost)
+		fmt.Fprintf(env.Stderr, "lost %d events (buffer full)\n", lost)
 	}
 	return nil
 }
 
-func printCounts(env Env, tr *execve.Tracker, pid uint32, asJSON bool) error {
+func printCounts(env env, tr *execve.Tracker, pid uint32, asJSON bool) error {
 	all, err := tr.Counts()
 	if err != nil {
 		return err
@@ -108,9 +112,9 @@ func printCounts(env Env, tr *execve.Tracker, pid uint32, asJSON bool) error {
 		}
 		return json.NewEncoder(env.Stdout).Encode(map[string]any{"counts": out})
 	}
-	printf(env.Stdout, "%8s  %s\n", "PID", "EXECVE")
+	fmt.Fprintf(env.Stdout, "%8s  %s\n", "PID", "EXECVE")
 	for _, p := range pids {
-		printf(env.Stdout, "%8d  %d\n", p, all[p])
+		fmt.Fprintf(env.Stdout, "%8d  %d\n", p, all[p])
 	}
 	return nil
 }

@@ -1,10 +1,11 @@
-package operator
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -17,39 +18,36 @@ import (
 	"github.com/bpflab/bpflab/internal/pseudofs"
 )
 
-func runFirewall(ctx context.Context, env Env, args []string) error {
-	sub, rest, err := subcommand(args, "firewall", "attach", "detach", "status")
+const firewallUsage = `usage: bpflab firewall attach|detach|status --iface IF [flags]
+
+  attach  load the firewall, attach it to IF (--mode auto|native|generic) and pin it
+  detach  detach the firewall from IF and remove its pins
+  status  program, mode, entries and counters of the firewall on IF
+`
+
+func runFirewall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	e := newEnv(stdout, stderr)
+	sub, rest, err := subcommand(args, "firewall", firewallUsage, stdout, "attach", "detach", "status")
 	if err != nil {
 		return err
 	}
 	var c common
-	fs := newFlags(env, "firewall "+sub, &c)
-	mode := fs.String("mode", "auto", "XDP mode: auto, native or generic (attach)")
-	if err := parse(fs, rest); err != nil {
+	fs := operatorFlags(e, "firewall "+sub, firewallUsage, &c)
+	mode := modeFlag(fs.FlagSet, "XDP attach mode (attach)")
+	operands, err := fs.parseInterleaved(rest)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return badInput("firewall %s: unexpected arguments %q", sub, fs.Args())
+	if len(operands) > 0 {
+		return usagef("firewall %s: unexpected arguments %q", sub, operands)
 	}
 	switch sub {
 	case "attach":
-		return classify(privilege.JobXDP, attach(env, c, *mode))
+		return classify(privilege.JobXDP, attach(e, c, *mode))
 	case "detach":
-		return classify(privilege.JobXDP, detach(env, c))
+		return classify(privilege.JobXDP, detach(e, c))
 	}
-	return classify(privilege.JobMaps, status(env, c))
-}
-
-func parseMode(s string) (firewall.Mode, error) {
-	switch s {
-	case "auto":
-		return firewall.ModeAuto, nil
-	case "native", "driver":
-		return firewall.ModeNative, nil
-	case "generic", "skb":
-		return firewall.ModeGeneric, nil
-	}
-	return 0, badInput("unknown --mode %q: want auto, native or generic", s)
+	return classify(privilege.JobMaps, status(e, c))
 }
 
 // xdpOn asks the kernel which XDP program runs on ifindex and how.
@@ -66,13 +64,13 @@ func xdpOn(ifindex int) (progID uint32, mode string, err error) {
 	return x.ProgId, modes[x.AttachMode], nil
 }
 
-func attach(env Env, c common, modeName string) error {
-	mode, err := parseMode(modeName)
+func attach(env env, c common, modeName string) error {
+	mode, err := ParseMode(modeName)
 	if err != nil {
 		return err
 	}
 	if err := privilege.Check(privilege.JobXDP); err != nil {
-		return &BadInputError{Err: err}
+		return &UsageError{Err: err}
 	}
 	ifc, err := lookupIface(c.iface)
 	if err != nil {
@@ -86,12 +84,12 @@ func attach(env Env, c common, modeName string) error {
 			return err
 		}
 		if !mounted && pseudofs.PrivateMountNS() {
-			return badInput("bpffs is not mounted at %s: %s", pseudofs.BPFFS, privateNSHint)
+			return usagef("bpffs is not mounted at %s: %s", pseudofs.BPFFS, privateNSHint)
 		}
 		if did, err := pseudofs.Ensure(pseudofs.BPFFS, "bpf"); err != nil {
 			return err
 		} else if did {
-			printf(env.Stderr, "mounted bpffs at %s\n", pseudofs.BPFFS)
+			fmt.Fprintf(env.Stderr, "mounted bpffs at %s\n", pseudofs.BPFFS)
 		}
 	}
 	if err := onBPFFS(c.pinRoot); err != nil {
@@ -100,12 +98,12 @@ func attach(env Env, c common, modeName string) error {
 	dir := filepath.Join(c.pinRoot, ifc.Name)
 	if _, err := os.Stat(filepath.Join(dir, firewall.ProgPin)); err == nil {
 		id, m, _ := xdpOn(ifc.Index)
-		return badInput("firewall already attached to %s (program %d, %s mode; pins in %s): run `bpflab firewall detach --iface %s` first", ifc.Name, id, m, dir, ifc.Name)
+		return usagef("firewall already attached to %s (program %d, %s mode; pins in %s): run `bpflab firewall detach --iface %s` first", ifc.Name, id, m, dir, ifc.Name)
 	}
 	if id, m, err := xdpOn(ifc.Index); err != nil {
 		return err
 	} else if id != 0 {
-		return badInput("%s already runs XDP program %d (%s mode) that bpflab did not attach; remove it first", ifc.Name, id, m)
+		return usagef("%s already runs XDP program %d (%s mode) that bpflab did not attach; remove it first", ifc.Name, id, m)
 	}
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return fmt.Errorf("remove memlock rlimit: %w", err)
@@ -138,13 +136,13 @@ func attach(env Env, c common, modeName string) error {
 	if err != nil {
 		return err
 	}
-	printf(env.Stdout, "attached firewall to %s: program %d, %s mode, %s; pins in %s\n", ifc.Name, st.ProgID, st.Mode, st.Via, dir)
+	fmt.Fprintf(env.Stdout, "attached firewall to %s: program %d, %s mode, %s; pins in %s\n", ifc.Name, st.ProgID, st.Mode, st.Via, dir)
 	return nil
 }
 
-func detach(env Env, c common) error {
+func detach(env env, c common) error {
 	if err := privilege.Check(privilege.JobXDP); err != nil {
-		return &BadInputError{Err: err}
+		return &UsageError{Err: err}
 	}
 	t, err := attached(c.pinRoot, c.iface)
 	if err != nil {
@@ -153,7 +151,7 @@ func detach(env Env, c common) error {
 	if err := firewall.DetachPinned(t.pinDir, t.iface.Index); err != nil {
 		return fmt.Errorf("detach from %s: %w", t.iface.Name, err)
 	}
-	printf(env.Stdout, "detached firewall from %s; removed %s\n", t.iface.Name, t.pinDir)
+	fmt.Fprintf(env.Stdout, "detached firewall from %s; removed %s\n", t.iface.Name, t.pinDir)
 	return nil
 }
 
@@ -198,7 +196,7 @@ func readStatus(dir string, ifindex int) (Status, error) {
 	return st, nil
 }
 
-func status(env Env, c common) error {
+func status(env env, c common) error {
 	t, err := attached(c.pinRoot, c.iface)
 	if err != nil {
 		return err
@@ -225,7 +223,7 @@ func status(env Env, c common) error {
 		return enc.Encode(st)
 	}
 	k := st.Counters
-	printf(env.Stdout, "interface  %s (ifindex %d)\nprogram    id %d, %s mode, via %s\npins       %s\nentries    IPv4 %d, IPv6 %d (capacity %d per family)\ncounters   passed %d, dropped %d, malformed %d, non-ip %d, ipv4 %d, ipv6 %d, vlan %d\n",
+	fmt.Fprintf(env.Stdout, "interface  %s (ifindex %d)\nprogram    id %d, %s mode, via %s\npins       %s\nentries    IPv4 %d, IPv6 %d (capacity %d per family)\ncounters   passed %d, dropped %d, malformed %d, non-ip %d, ipv4 %d, ipv6 %d, vlan %d\n",
 		st.Interface, t.iface.Index, st.ProgID, st.Mode, st.Via, st.PinDir, st.IPv4, st.IPv6, st.Capacity,
 		k.Passed, k.Dropped, k.Malformed, k.NonIP, k.IPv4, k.IPv6, k.VLAN)
 	if !st.Running {

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/bpflab/bpflab/internal/initramfs"
+	"github.com/bpflab/bpflab/internal/kernel"
+	"github.com/bpflab/bpflab/internal/pseudofs"
+	"github.com/bpflab/bpflab/internal/replay"
+	"github.com/bpflab/bpflab/internal/vm"
+	"github.com/bpflab/bpflab/internal/vm/qemu"
+)
+
+// Guest paths of the replay's inputs (carried in the initramfs).
+const (
+	replayPcap   = "/bpflab/files/capture.pcap"
+	replayPolicy = "/bpflab/files/policy"
+)
+
+const replayUsage = `usage: bpflab replay --pcap FILE [--kernel K] [--policy FILE] [--mode auto|native|generic]
+
+Replays the Ethernet frames of a capture through the XDP firewall over a
+veth pair and through BPF_PROG_TEST_RUN, and prints both verdicts of every
+frame. Exit status: 0 when every frame's verdicts agree, 1 when one differs
+or the replay failed, 2 on bad input, 125 when the VM failed.
+`
+
+// runReplay is `bpflab replay`: on the host it replays directly; for any
+// other kernel it boots it with qemu and runs this same binary's replay
+// inside (`--kernel host`), the files in the initramfs.
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("replay", replayUsage, stdout)
+	pcap := fs.String("pcap", "", "capture `FILE` to replay (pcap or pcapng, Ethernet)")
+	kern := fs.String("kernel", "host", "kernel to replay on: host, or a manifest name such as 5.10")
+	policyPath := fs.String("policy", "", "blocklist `FILE` (the `bpflab policy load` format)")
+	mode := modeFlag(fs.FlagSet, "XDP attach mode on dut0")
+	manifest := fs.String("manifest", "", "kernel manifest (default kernels/manifest of the repository)")
+	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+" or ~/.cache/bpflab)")
+	timeout := fs.Duration("timeout", 5*time.Minute, "deadline for the whole replay, boot included")
+	label := fs.String("label", "", "kernel name in the heading (default --kernel; set for the run inside a guest)")
+	operands, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if *pcap == "" || len(operands) > 0 {
+		return usagef("want --pcap FILE [--kernel K] [--policy FILE] [--mode auto|native|generic], got %q", args)
+	}
+	// Check every input first: a bad file fails before a boot.
+	m, err := ParseMode(*mode)
+	if err != nil {
+		return err
+	}
+	frames, err := replay.ReadCapture(*pcap)
+	if err != nil {
+		return asUsage(err)
+	}
+	policy, err := readPolicyFile(*policyPath)
+	if err != nil {
+		return err
+	}
+	if *label == "" {
+		*label = *kern
+	}
+	if *kern == "host" {
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		return replayHere(ctx, replay.Options{Frames: frames, Policy: policy, Mode: m}, *label, stdout, stderr)
+	}
+	return replayInVM(ctx, replayJob{
+		kernel: *kern, label: *label, pcap: *pcap, policy: *policyPath, mode: *mode,
+		manifest: *manifest, cache: *cache, timeout: *timeout,
+	}, stdout, stderr)
+}
+
+// replayHere replays on the running kernel and prints the verdicts.
+func replayHere(ctx context.Context, o replay.Options, label string, stdout, stderr io.Writer) error {
+	if err := pseudofs.Prepare(stderr); err != nil {
+		return err
+	}
+	vs, err := replay.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := replay.Write(stdout, label, vs); err != nil {
+		return err
+	}
+	if replay.Disagreements(vs) > 0 {
+		return &ExitError{ExitFailure} // the table says which frames
+	}
+	return nil
+}
+
+func readPolicyFile(path string) ([]netip.Prefix, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("--policy: %w", err)
+	}
+	defer f.Close()
+	ps, err := ParsePolicy(f, path)
+	return ps, asUsage(err)
+}
+
+// replayJob is a replay to run inside a booted kernel.
+type replayJob struct {
+	kernel, label, pcap, policy, mode string
+	manifest, cache                   string
+	timeout                           time.Duration
+}
+
+func replayInVM(ctx context.Context, r replayJob, stdout, stderr io.Writer) error {
+	k, err := execKernel(ctx, r.kernel, "", r.manifest, r.cache, stderr)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if err := initramfs.CheckStatic(self); err != nil {
+		return usagef("%w: build bpflab with CGO_ENABLED=0 (as make does) to replay inside a kernel", err)
+	}
+	// Inside the guest the same binary replays on "its host", reading the
+	// files from the initramfs.
+	files := map[string]string{replayPcap: r.pcap}
+	guestArgs := []string{"replay", "--kernel", "host", "--label", r.label, "--pcap", replayPcap, "--mode", r.mode}
+	if r.policy != "" {
+		files[replayPolicy] = r.policy
+		guestArgs = append(guestArgs, "--policy", replayPolicy)
+	}
+	work, err := os.MkdirTemp("", "bpflab-replay-")
+	if err != nil {
+		return err
+	}
+	b := &qemu.Backend{CacheDir: r.cache, Log: func(f string, a ...any) { fmt.Fprintf(stderr, "bpflab replay: "+f+"\n", a...) }}
+	if b.CacheDir == "" {
+		if d, err := kernel.DefaultCacheDir(); err == nil {
+			b.CacheDir = d
+		}
+	}
+	if _, err := qemu.FindGuest(); err != nil {
+		b.GuestBinary = self
+	}
+	job := vm.Job{
+		Kernel:   k,
+		Binaries: []vm.Binary{{Name: "replay", Path: self, Args: guestArgs}},
+		Modules:  []string{"veth"},
+		Files:    files,
+		WorkDir:  work,
+		Timeout:  r.timeout,
+		Stream:   func(_ string, line []byte) { stdout.Write(line) },
+	}
+	run, err := b.Run(ctx, job)
+	if err != nil || run == nil || len(run.Results) != 1 {
+		if err == nil {
+			err = errors.New("the guest reported no result")
+		}
+		fmt.Fprintf(stderr, "bpflab replay: kernel %s: %v\nbpflab replay: console log in %s\n", k.Name, err, filepath.Join(work, "console.log"))
+		return &ExitError{ExitVM}
+	}
+	os.RemoveAll(work)
+	if code := run.Results[0].ExitCode; code != 0 {
+		return &ExitError{code} // the guest's replay printed why
+	}
+	return nil
+}
