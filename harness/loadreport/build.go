@@ -1,13 +1,14 @@
 package loadreport
 
 import (
+	"github.com/bpflab/bpflab/internal/uname"
+
 	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
-	"golang.org/x/sys/unix"
 
 	"github.com/bpflab/bpflab/internal/kernelbtf"
 	"github.com/bpflab/bpflab/internal/objsign"
@@ -31,20 +32,11 @@ func Build(objs []Object) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("load report: kernel BTF: %w", err)
 	}
-	r := Report{Kernel: Release()}
+	r := Report{Kernel: uname.ReleaseOr("unknown")}
 	for _, o := range objs {
 		r.Objects = append(r.Objects, buildObject(o, kernel))
 	}
 	return r, nil
-}
-
-// Release is the running kernel's uname release.
-func Release() string {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return "unknown"
-	}
-	return unix.ByteSliceToString(u.Release[:])
 }
 
 func buildObject(o Object, kernel *btf.Spec) ObjectReport {

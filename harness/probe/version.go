@@ -1,11 +1,11 @@
 package probe
 
 import (
+	"github.com/bpflab/bpflab/internal/uname"
+
 	"fmt"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // Version is a kernel version (major, minor, patch).
@@ -56,11 +56,10 @@ func ParseVersion(release string) (Version, error) {
 
 // KernelVersion returns the running kernel's version and uname release.
 func KernelVersion() (Version, string, error) {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return Version{}, "", fmt.Errorf("uname: %w", err)
+	rel, err := uname.Release()
+	if err != nil {
+		return Version{}, "", err
 	}
-	rel := unix.ByteSliceToString(u.Release[:])
 	v, err := ParseVersion(rel)
 	return v, rel, err
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/bpflab/bpflab/internal/uname"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -86,8 +88,8 @@ func kernelsList(w io.Writer, store *kernel.Store, names []string) error {
 		e, _ := store.Manifest().Lookup(n)
 		switch e.Kind {
 		case kernel.KindHost:
-			rel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-			fmt.Fprintf(tw, "%s\t(host)\t-\t-\t-\t%s\t-\n", n, strings.TrimSpace(string(rel)))
+			rel, _ := uname.Release()
+			fmt.Fprintf(tw, "%s\t(host)\t-\t-\t-\t%s\t-\n", n, rel)
 		case kernel.KindLocal:
 			fmt.Fprintf(tw, "%s\t(local)\t-\t%s\t-\t%s\t-\n", n, e.Vmlinuz, e.Release)
 		default:

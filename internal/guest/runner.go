@@ -1,6 +1,8 @@
 package guest
 
 import (
+	"github.com/bpflab/bpflab/internal/uname"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,8 +11,6 @@ import (
 	"os/exec"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Console markers around each binary's output, so the host can tell a
@@ -52,7 +52,7 @@ func (r *runner) fail(stage string, err error) {
 
 // runAll loads modules and runs every binary, then sends the final report.
 func (r *runner) runAll() {
-	r.report.Release = release()
+	r.report.Release = uname.ReleaseOr("")
 	if err := loadModules(r.spec.Modules, r.logf); err != nil {
 		r.fail("modules", err)
 		r.finish()
@@ -173,12 +173,4 @@ func (c *capped) Write(p []byte) (int, error) {
 	}
 	c.buf.Write(p)
 	return len(p), nil
-}
-
-func release() string {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return ""
-	}
-	return unix.ByteSliceToString(u.Release[:])
 }

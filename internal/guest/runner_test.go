@@ -1,6 +1,8 @@
 package guest
 
 import (
+	"github.com/bpflab/bpflab/internal/uname"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -43,7 +45,9 @@ func TestProcessModeReport(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, rep.Done)
 	assert.Empty(t, rep.Err)
-	assert.Equal(t, release(), rep.Release)
+	rel, err := uname.Release()
+	require.NoError(t, err)
+	assert.Equal(t, rel, rep.Release)
 	require.Len(t, rep.Results, 5)
 	want := map[string]int{"ok": 0, "exit3": 3, "killed": 137, "env": 0, "missing": -1}
 	for _, r := range rep.Results {

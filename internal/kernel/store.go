@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"github.com/bpflab/bpflab/internal/uname"
+
 	"context"
 	"errors"
 	"fmt"
@@ -174,7 +176,7 @@ func (s *Store) Ensure(ctx context.Context, name string) (*Image, error) {
 	}
 	switch e.Kind {
 	case KindHost:
-		rel, err := hostRelease()
+		rel, err := uname.Release()
 		if err != nil {
 			return nil, err
 		}
@@ -250,12 +252,4 @@ func localImage(e Entry) (*Image, error) {
 		Kernel:  &vm.Kernel{Name: e.Name, Release: e.Release, Vmlinuz: e.Vmlinuz, ModulesDir: e.Modules},
 		Release: e.Release,
 	}, nil
-}
-
-func hostRelease() (string, error) {
-	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
-	if err != nil {
-		return "", fmt.Errorf("host kernel release: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
 }

@@ -1,6 +1,8 @@
 package host
 
 import (
+	"github.com/bpflab/bpflab/internal/uname"
+
 	"bufio"
 	"compress/gzip"
 	"context"
@@ -43,7 +45,7 @@ func (b *Backend) Run(ctx context.Context, job vm.Job) (*vm.Run, error) {
 		ctx, cancel = context.WithTimeout(ctx, job.Timeout)
 		defer cancel()
 	}
-	run := &vm.Run{Backend: b.Name(), Accel: "host", Release: Release()}
+	run := &vm.Run{Backend: b.Name(), Accel: "host", Release: uname.ReleaseOr("")}
 
 	start := time.Now()
 	if err := loadModules(ctx, job.Modules); err != nil {
@@ -146,7 +148,7 @@ func builtinOrLoaded(mod string) bool {
 	if _, err := os.Stat(filepath.Join("/sys/module", strings.ReplaceAll(mod, "-", "_"))); err == nil {
 		return true
 	}
-	if data, err := os.ReadFile(filepath.Join("/lib/modules", Release(), "modules.builtin")); err == nil {
+	if data, err := os.ReadFile(filepath.Join("/lib/modules", uname.ReleaseOr(""), "modules.builtin")); err == nil {
 		for _, l := range strings.Split(string(data), "\n") {
 			if strings.TrimSuffix(filepath.Base(l), ".ko") == mod {
 				return true
@@ -168,7 +170,7 @@ func kernelConfig() string {
 			}
 		}
 	}
-	data, _ := os.ReadFile(filepath.Join("/boot", "config-"+Release()))
+	data, _ := os.ReadFile(filepath.Join("/boot", "config-"+uname.ReleaseOr("")))
 	return string(data)
 }
 
@@ -182,15 +184,6 @@ func configBuiltin(config, mod string) bool {
 		}
 	}
 	return false
-}
-
-// Release is the host's uname -r.
-func Release() string {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return ""
-	}
-	return unix.ByteSliceToString(u.Release[:])
 }
 
 // syncBuffer is a bytes buffer safe for the copier and the reader.
