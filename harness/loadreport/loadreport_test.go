@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bpflab/bpflab/harness/artifacts"
 )
 
 var failLog = []string{
@@ -102,7 +104,7 @@ func TestJSONRoundTripAndArtifact(t *testing.T) {
 	assert.Equal(t, r, back)
 
 	dir := t.TempDir()
-	t.Setenv(EnvArtifacts, dir)
+	t.Setenv(artifacts.Env, dir)
 	path, err := WriteArtifact(r)
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(dir, "loadreport-6.18.44-test.json"), path)
@@ -110,10 +112,10 @@ func TestJSONRoundTripAndArtifact(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `"access": "task_struct___old.state"`)
 
-	t.Setenv(EnvArtifacts, "")
+	t.Setenv(artifacts.Env, "")
 	path, err = WriteArtifact(r)
 	require.NoError(t, err)
-	assert.Empty(t, path, "no artifact without "+EnvArtifacts)
+	assert.Empty(t, path, "no artifact without "+artifacts.Env)
 }
 
 func TestTextMarksOffendingInstruction(t *testing.T) {

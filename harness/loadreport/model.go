@@ -1,17 +1,14 @@
 package loadreport
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
-)
 
-// EnvArtifacts names the directory where scenario tests write reports for
-// the matrix to collect.
-const EnvArtifacts = "BPFLAB_ARTIFACTS"
+	"github.com/bpflab/bpflab/harness/artifacts"
+)
 
 // Report is the load report of a set of objects on one kernel.
 type Report struct {
@@ -199,39 +196,17 @@ func ReadJSON(rd io.Reader) (Report, error) {
 }
 
 // WriteArtifact writes the report as loadreport-<kernel>.json into the
-// directory named by $BPFLAB_ARTIFACTS and returns the path, or "" if the
-// variable is unset.
+// artifacts directory ($BPFLAB_ARTIFACTS, see harness/artifacts) and
+// returns the path, or "" if the variable is unset.
 func WriteArtifact(r Report) (string, error) {
-	dir := os.Getenv(EnvArtifacts)
-	if dir == "" {
-		return "", nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("%s=%s: %w", EnvArtifacts, dir, err)
-	}
-	path := filepath.Join(dir, "loadreport-"+sanitize(r.Kernel)+".json")
-	f, err := os.Create(path)
-	if err != nil {
-		return "", fmt.Errorf("write load report: %w", err)
-	}
-	if err := r.WriteJSON(f); err != nil {
-		f.Close()
+	var buf bytes.Buffer
+	if err := r.WriteJSON(&buf); err != nil {
 		return "", err
 	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("write load report %s: %w", path, err)
+	path, err := artifacts.Write("loadreport-"+artifacts.Name(r.Kernel)+".json", buf.Bytes())
+	if err != nil {
+		return "", fmt.Errorf("write load report: %w", err)
 	}
 	return path, nil
 }
 
-func sanitize(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' || r == os.PathSeparator {
-			return '_'
-		}
-		return r
-	}, s)
-}

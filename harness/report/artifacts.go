@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/bpflab/bpflab/harness/probe"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -48,7 +50,7 @@ func CollectArtifacts(k *Kernel, dir string) error {
 				return fmt.Errorf("artifact %s: %w", p, err)
 			}
 			k.LoadReport = &r
-		case strings.HasPrefix(n, "probes-"):
+		case strings.HasPrefix(n, probe.ArtifactPrefix):
 			if !json.Valid(data) {
 				return fmt.Errorf("artifact %s: not valid JSON", p)
 			}

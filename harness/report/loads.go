@@ -1,7 +1,8 @@
 package report
 
 import (
-	"encoding/json"
+	"github.com/bpflab/bpflab/harness/probe"
+
 	"fmt"
 	"io"
 	"strconv"
@@ -98,29 +99,16 @@ func statsCell(r *loadreport.Report, obj, prog string) string {
 	return strconv.Itoa(pr.Stats.InsnsProcessed) + " / " + strconv.Itoa(pr.Stats.TotalStates)
 }
 
-// probeFile is the part of a probes-<release>.json artifact shown here.
-type probeFile struct {
-	Results []struct {
-		Name   string `json:"name"`
-		Min    string `json:"min"`
-		Status string `json:"status"`
-	} `json:"results"`
-	Disagreements []struct {
-		Name     string `json:"name"`
-		Backport bool   `json:"backport"`
-	} `json:"disagreements"`
-}
-
 func probesTable(out io.Writer, m *Matrix) error {
 	var ks []*Kernel
-	parsed := map[string]probeFile{}
+	parsed := map[string]probe.Artifact{}
 	for i := range m.Kernels {
 		k := &m.Kernels[i]
 		if len(k.Probes) == 0 {
 			continue
 		}
-		var pf probeFile
-		if err := json.Unmarshal(k.Probes, &pf); err != nil {
+		pf, err := probe.ReadArtifact(k.Probes)
+		if err != nil {
 			return fmt.Errorf("probes of kernel %s: %w", k.Name, err)
 		}
 		parsed[k.Name] = pf
@@ -153,7 +141,7 @@ func probesTable(out io.Writer, m *Matrix) error {
 			pf := parsed[k.Name]
 			for _, r := range pf.Results {
 				if r.Name == n {
-					c = r.Status
+					c = string(r.Status)
 				}
 			}
 			for _, d := range pf.Disagreements {

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"github.com/bpflab/bpflab/harness/artifacts"
+	"github.com/bpflab/bpflab/harness/probe"
+
 	"bytes"
 	"os"
 	"path/filepath"
@@ -57,4 +60,24 @@ func TestCollectArtifacts(t *testing.T) {
 	assert.Contains(t, err.Error(), "probes-bad.json")
 
 	require.NoError(t, CollectArtifacts(&Kernel{Name: "x"}, filepath.Join(dir, "none")))
+}
+
+// What a scenario writes with probe.WriteArtifact is what the report's
+// probes table reads: one typed record on both sides.
+func TestProbeArtifactRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(artifacts.Env, dir)
+	ring := probe.Result{Name: "ringbuf", Min: "5.8", Status: probe.Unsupported, Detail: "EINVAL"}
+	link := probe.Result{Name: "xdp link", Min: "5.9", Status: probe.Supported}
+	path, err := probe.WriteArtifact(probe.Artifact{Kernel: "6.1.0-56-amd64", Results: []probe.Result{ring, link},
+		Disagreements: []probe.Disagreement{{Result: ring, Kernel: "6.1.0-56-amd64"}}})
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "probes-6.1.0-56-amd64.json"), path)
+
+	m := &Matrix{Kernels: []Kernel{{Name: "6.1"}}}
+	require.NoError(t, CollectArtifacts(&m.Kernels[0], dir))
+	var buf bytes.Buffer
+	require.NoError(t, WriteLoadReports(&buf, m))
+	assert.Regexp(t, `ringbuf\s+5.8\s+not supported\*`, buf.String(), "a disagreement is starred")
+	assert.Regexp(t, `xdp link\s+5.9\s+supported\n`, buf.String())
 }

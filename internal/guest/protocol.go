@@ -1,6 +1,8 @@
 package guest
 
 import (
+	"github.com/bpflab/bpflab/internal/atomicfile"
+
 	"encoding/json"
 	"fmt"
 	"os"
@@ -45,9 +47,6 @@ type Spec struct {
 	// still returns them.
 	ArtifactsDir string `json:"artifacts_dir,omitempty"`
 }
-
-// EnvArtifacts is the variable naming Spec.ArtifactsDir to the binaries.
-const EnvArtifacts = "BPFLAB_ARTIFACTS"
 
 // MaxArtifacts bounds the artifact bytes carried in one Report.
 const MaxArtifacts = 8 << 20
@@ -143,12 +142,8 @@ func writeReport(dir string, r *Report) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "."+ReportFile+".tmp")
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, ReportFile)); err != nil {
-		return fmt.Errorf("write report: %w", err)
+	if err := atomicfile.WriteFile(filepath.Join(dir, ReportFile), data, 0o644); err != nil {
+		return fmt.Errorf("guest report: %w", err)
 	}
 	return nil
 }

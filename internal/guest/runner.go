@@ -1,6 +1,8 @@
 package guest
 
 import (
+	"github.com/bpflab/bpflab/harness/artifacts"
+
 	"github.com/bpflab/bpflab/internal/uname"
 
 	"bytes"
@@ -107,7 +109,7 @@ func (r *runner) runOne(b Binary) Result {
 	}
 	cmd.Env = append(cmd.Env, r.spec.Env...)
 	if r.spec.ArtifactsDir != "" { // last, so it wins over Spec.Env
-		cmd.Env = append(cmd.Env, EnvArtifacts+"="+r.spec.ArtifactsDir)
+		cmd.Env = append(cmd.Env, artifacts.Env+"="+r.spec.ArtifactsDir)
 	}
 	cmd.Stdout = out
 	cmd.Stderr = out

@@ -1,6 +1,8 @@
 package initramfs
 
 import (
+	"github.com/bpflab/bpflab/internal/atomicfile"
+
 	"bytes"
 	"crypto/sha256"
 	"debug/elf"
@@ -68,22 +70,7 @@ func Build(cacheDir string, entries []Entry) (string, error) {
 	if err := w.Close(); err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(cacheDir, ".initramfs-*")
-	if err != nil {
-		return "", fmt.Errorf("initramfs cache: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes 0600
-		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return "", fmt.Errorf("initramfs cache: %w", err)
 	}
 	prune(cacheDir, path)

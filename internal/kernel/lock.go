@@ -1,12 +1,13 @@
 package kernel
 
 import (
+	"github.com/bpflab/bpflab/internal/atomicfile"
+
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -119,23 +120,8 @@ func (l *Lock) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("encode lock: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lock-*.json")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("save lock: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save lock %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save lock %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("save lock %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save lock %s: %w", path, err)
 	}
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bpflab/bpflab/harness/loadreport"
+	"github.com/bpflab/bpflab/harness/artifacts"
 	"github.com/bpflab/bpflab/harness/report"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/vm"
@@ -154,13 +154,13 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	// Every backend leaves the scenarios' artifacts in WorkDir/artifacts:
 	// on the host the binaries write there directly; guest runners set
 	// their own $BPFLAB_ARTIFACTS and the backends bring the files back.
-	artifacts := filepath.Join(job.WorkDir, "artifacts")
+	artifactsDir := filepath.Join(job.WorkDir, "artifacts")
 	if img.Kernel == nil {
-		job.Env = append(job.Env, loadreport.EnvArtifacts+"="+artifacts)
+		job.Env = append(job.Env, artifacts.Env+"="+artifactsDir)
 	}
 	run, err := b.Run(ctx, job)
 	fillRun(&k, run, err)
-	if err := report.CollectArtifacts(&k, artifacts); err != nil {
+	if err := report.CollectArtifacts(&k, artifactsDir); err != nil {
 		o.Progress.Note(err.Error())
 	}
 	k.Tests = append(k.Tests, built.Broken...)

@@ -1,6 +1,8 @@
 package vmlinux
 
 import (
+	"github.com/bpflab/bpflab/internal/atomicfile"
+
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -181,22 +183,7 @@ func Cached(bzImagePath, cacheDir string) (string, error) {
 		_ = os.WriteFile(nopvh, []byte(reason+"\n"), 0o644)
 		return "", nil
 	}
-	tmp, err := os.CreateTemp(cacheDir, ".vmlinux-*")
-	if err != nil {
-		return "", fmt.Errorf("vmlinux cache: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(kernel); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes 0600
-		return "", fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	if err := atomicfile.WriteFile(out, kernel, 0o644); err != nil {
 		return "", fmt.Errorf("vmlinux cache: %w", err)
 	}
 	return out, nil

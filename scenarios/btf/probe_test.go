@@ -1,15 +1,11 @@
 package btf_test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bpflab/bpflab/harness/loadreport"
 	"github.com/bpflab/bpflab/harness/probe"
 	"github.com/bpflab/bpflab/harness/testenv"
 )
@@ -40,16 +36,9 @@ func TestFeatureProbes(t *testing.T) {
 		}
 	}
 
-	if dir := os.Getenv(loadreport.EnvArtifacts); dir != "" {
-		data, err := json.MarshalIndent(struct {
-			Kernel        string               `json:"kernel"`
-			Results       []probe.Result       `json:"results"`
-			Disagreements []probe.Disagreement `json:"disagreements"`
-		}{rel, results, ds}, "", "  ")
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll(dir, 0o755))
-		path := filepath.Join(dir, "probes-"+rel+".json")
-		require.NoError(t, os.WriteFile(path, data, 0o644))
+	path, err := probe.WriteArtifact(probe.Artifact{Kernel: rel, Results: results, Disagreements: ds})
+	require.NoError(t, err)
+	if path != "" {
 		t.Logf("probe results written to %s", path)
 	}
 }
