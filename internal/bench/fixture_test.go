@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"github.com/bpflab/bpflab/internal/vm/kvm"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -56,7 +58,7 @@ func newFixture(tb testing.TB) *fixture {
 	root, err := filepath.Abs(repoRoot)
 	require.NoError(tb, err)
 	f := &fixture{root: root, dir: tb.TempDir(), accel: "tcg"}
-	if ok, _ := qemu.ProbeKVM(); ok {
+	if ok, _ := kvm.Probe(context.Background(), "", 0); ok {
 		f.accel = "kvm"
 	}
 	f.cache, err = kernel.DefaultCacheDir()

@@ -1,6 +1,8 @@
 package qemu
 
 import (
+	"github.com/bpflab/bpflab/internal/vm/kvm"
+
 	"bytes"
 	"context"
 	"errors"
@@ -57,7 +59,7 @@ func (b *Backend) accel() string {
 	case "kvm", "tcg":
 		return b.Accel
 	}
-	b.once.Do(func() { b.kvm, b.kvmReason = ProbeKVM() })
+	b.once.Do(func() { b.kvm, b.kvmReason = kvm.Probe(context.Background(), "", 0) })
 	if b.kvm {
 		return "kvm"
 	}

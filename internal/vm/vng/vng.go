@@ -1,6 +1,8 @@
 package vng
 
 import (
+	"github.com/bpflab/bpflab/internal/vm/kvm"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -70,7 +72,7 @@ func (b *Backend) accel(ctx context.Context) (string, string) {
 	if b.Accel != "" {
 		return b.Accel, "set by caller"
 	}
-	b.probe.Do(func() { b.probedKVM, b.probeWhy = ProbeKVM(ctx, "", 3*time.Second) })
+	b.probe.Do(func() { b.probedKVM, b.probeWhy = kvm.Probe(ctx, "", 3*time.Second) })
 	if b.probedKVM {
 		return "kvm", b.probeWhy
 	}

@@ -45,13 +45,6 @@ func TestShellQuote(t *testing.T) {
 	}
 }
 
-func TestHasVirtFlag(t *testing.T) {
-	assert.True(t, hasVirtFlag("processor: 0\nflags\t\t: fpu vme vmx sse\n"))
-	assert.True(t, hasVirtFlag("flags\t\t: fpu svm\n"))
-	assert.False(t, hasVirtFlag("flags\t\t: fpu vme sse vmxnot\n"))
-	assert.False(t, hasVirtFlag("vmx\n")) // only the flags line counts
-}
-
 func TestTrackerPhasesAndStream(t *testing.T) {
 	var got []string
 	tr := newTracker(time.Now(), func(bin string, line []byte) { got = append(got, bin+": "+string(line)) })

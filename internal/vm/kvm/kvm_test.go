@@ -1,4 +1,4 @@
-package vng
+package kvm
 
 import (
 	"context"
@@ -9,6 +9,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 )
+
+func TestHasVirtFlag(t *testing.T) {
+	assert.True(t, hasVirtFlag("processor: 0\nflags\t\t: fpu vme vmx sse\n"))
+	assert.True(t, hasVirtFlag("flags\t\t: fpu svm\n"))
+	assert.False(t, hasVirtFlag("flags\t\t: fpu vme sse vmxnot\n"))
+	assert.False(t, hasVirtFlag("vmx\n")) // only the flags line counts
+	assert.False(t, hasVirtFlag("vmx flags\t: svm\n"), "the key is exactly flags")
+}
 
 // TestProbeQemuAgreesWithCPUFlags runs the bounded qemu probe even when the
 // flags already said no: on a host without vmx/svm it must fail fast, and
@@ -29,6 +37,8 @@ func TestProbeQemuAgreesWithCPUFlags(t *testing.T) {
 	t.Logf("probe: %v (%s) in %s", ok, why, time.Since(start).Round(time.Millisecond))
 	if hasVirtFlag(string(cpuinfo)) {
 		assert.True(t, ok, why)
+		dev, devWhy := probeDevice()
+		assert.True(t, dev, "qemu ran with KVM but the device probe says no: %s", devWhy)
 	} else {
 		assert.False(t, ok, "qemu ran with KVM although the CPU has no vmx/svm: %s", why)
 		assert.Less(t, time.Since(start), 3*time.Second, "a broken KVM should make qemu exit at once")
