@@ -68,7 +68,7 @@ func TestFillRun(t *testing.T) {
 	run := &vm.Run{
 		Backend: "vng", Accel: "tcg", Release: "6.1.0-56-amd64", Console: "/w/console.log",
 		Phases: []vm.Phase{{Name: "boot", Duration: 20 * time.Second}},
-		Results: []vm.Result{{Binary: "scenarios/xdp", ExitCode: -1,
+		Results: []vm.Result{{Name: "scenarios/xdp", ExitCode: -1,
 			Output: []byte("=== RUN   TestA\n--- PASS: TestA (0.10s)\n=== RUN   TestB\n")}},
 	}
 	var k report.Kernel

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"github.com/bpflab/bpflab/internal/guest"
 )
 
 // Kernel is a bootable kernel as the backends need it. The kernel store
@@ -21,12 +23,9 @@ type Kernel struct {
 }
 
 // Binary is one executable to run inside the kernel, usually a static
-// `go test -c` binary of a scenario package.
-type Binary struct {
-	Name string   // label in reports, e.g. "scenarios/xdp"
-	Path string   // path on the host
-	Args []string // e.g. -test.v -test.run X
-}
+// `go test -c` binary of a scenario package: the guest protocol's Binary,
+// its Path a host path here (the backend carries it into the guest).
+type Binary = guest.Binary
 
 // Job is everything a backend needs to run binaries on one kernel.
 type Job struct {
@@ -54,12 +53,22 @@ type Job struct {
 	Stream func(binary string, line []byte)
 }
 
-// Result is what one binary did.
-type Result struct {
-	Binary   string
-	ExitCode int
-	Output   []byte
-	Duration time.Duration
+// Result is what one binary did: the guest protocol's Result, which the
+// host backend fills in the same way.
+type Result = guest.Result
+
+// GuestResults are a guest runner's results as the host shows them: a
+// binary's Err (why it did not run or exit normally) is appended to its
+// Output as a "bpflab-guest:" line, where the report's readers see it.
+func GuestResults(rs ...guest.Result) []Result {
+	out := make([]Result, 0, len(rs))
+	for _, r := range rs {
+		if r.Err != "" {
+			r.Output = append(append([]byte(nil), r.Output...), "\nbpflab-guest: "+r.Err+"\n"...)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // Run is the outcome of one Job on one kernel.

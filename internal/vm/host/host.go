@@ -69,7 +69,7 @@ func (b *Backend) Run(ctx context.Context, job vm.Job) (*vm.Run, error) {
 // runOne runs one binary. A timeout is not an error of the run (the binary's
 // result says it was killed); only the job's context ending is.
 func (b *Backend) runOne(ctx context.Context, job vm.Job, bin vm.Binary) (vm.Result, error) {
-	res := vm.Result{Binary: bin.Name, ExitCode: -1}
+	res := vm.Result{Name: bin.Name, ExitCode: -1}
 	bctx := ctx
 	if b.PerBinary > 0 {
 		var cancel context.CancelFunc

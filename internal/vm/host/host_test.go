@@ -61,8 +61,8 @@ func TestRunExitCodesOutputAndTimeout(t *testing.T) {
 	}
 	for i, tt := range tests {
 		r := run.Results[i]
-		assert.Equal(t, tt.code, r.ExitCode, r.Binary)
-		assert.Equal(t, tt.out, string(r.Output), r.Binary)
+		assert.Equal(t, tt.code, r.ExitCode, r.Name)
+		assert.Equal(t, tt.out, string(r.Output), r.Name)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -130,7 +130,7 @@ func TestExitCodesOutputAndModules(t *testing.T) {
 	require.Len(t, run.Results, 5)
 	want := []int{0, 42, 2, 137, 0}
 	for i, r := range run.Results {
-		assert.Equal(t, want[i], r.ExitCode, "%s: %s", r.Binary, r.Output)
+		assert.Equal(t, want[i], r.ExitCode, "%s: %s", r.Name, r.Output)
 	}
 	assert.Equal(t, "to stdout\nto stderr\n", string(run.Results[0].Output))
 	assert.Contains(t, string(run.Results[2].Output), "deliberate panic")
@@ -165,7 +165,7 @@ func TestAutoloadOnKernelRequest(t *testing.T) {
 	require.Len(t, run.Results, 4)
 	want := []int{1, 0, 0, 1}
 	for i, r := range run.Results {
-		assert.Equal(t, want[i], r.ExitCode, "%s: %s", r.Binary, r.Output)
+		assert.Equal(t, want[i], r.ExitCode, "%s: %s", r.Name, r.Output)
 	}
 	assert.Contains(t, string(run.Results[3].Output), "protocol not supported", "crypto_user was not carried")
 }

@@ -89,7 +89,7 @@ func (s *supervisor) record(rec guest.Record) {
 	case guest.KindResult:
 		if rec.Result != nil {
 			s.running = ""
-			s.run.Results = append(s.run.Results, toResult(*rec.Result))
+			s.run.Results = append(s.run.Results, vm.GuestResults(*rec.Result)...)
 		}
 	case guest.KindDone:
 		if rec.Report == nil {
@@ -103,23 +103,12 @@ func (s *supervisor) record(rec guest.Record) {
 		if s.run.Release == "" {
 			s.run.Release = rec.Report.Release
 		}
-		s.run.Results = s.run.Results[:0]
-		for _, r := range rec.Report.Results {
-			s.run.Results = append(s.run.Results, toResult(r))
-		}
+		s.run.Results = vm.GuestResults(rec.Report.Results...)
 		if s.phase == "boot" { // setup failed before hello
 			s.begin("test", 0)
 		}
 		s.begin("shutdown", orDefault(s.b.ShutdownTimeout, DefaultShutdownTimeout))
 	}
-}
-
-func toResult(r guest.Result) vm.Result {
-	out := r.Output
-	if r.Err != "" {
-		out = append(append([]byte(nil), out...), []byte("\nbpflab-guest: "+r.Err+"\n")...)
-	}
-	return vm.Result{Binary: r.Name, ExitCode: r.ExitCode, Output: out, Duration: r.Duration}
 }
 
 // exit handles qemu exiting by itself.

@@ -205,13 +205,7 @@ wait:
 			fmt.Fprintf(logFile, "\nbpflab: %v\n", err)
 		}
 		run.Release = rep.Release
-		for _, r := range rep.Results {
-			res := vm.Result{Binary: r.Name, ExitCode: r.ExitCode, Output: r.Output, Duration: r.Duration}
-			if r.Err != "" {
-				res.Output = append(res.Output, "\nbpflab-guest: "+r.Err+"\n"...)
-			}
-			run.Results = append(run.Results, res)
-		}
+		run.Results = vm.GuestResults(rep.Results...)
 	}
 	tail := con.Tail(40)
 	switch {
@@ -257,9 +251,7 @@ func (b *Backend) check(job vm.Job) error {
 // vng guest mounts the host's root filesystem.
 func writeSpec(path, share string, job vm.Job) error {
 	s := guest.Spec{Env: job.Env, Modules: job.Modules, ResultsDir: share, ArtifactsDir: filepath.Join(share, "artifacts")}
-	for _, b := range job.Binaries {
-		s.Binaries = append(s.Binaries, guest.Binary{Name: b.Name, Path: b.Path, Args: b.Args})
-	}
+	s.Binaries = job.Binaries // the vng guest sees the host's files: same paths
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode spec: %w", err)
