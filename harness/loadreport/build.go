@@ -1,8 +1,6 @@
 package loadreport
 
 import (
-	"github.com/bpflab/bpflab/internal/uname"
-
 	"errors"
 	"fmt"
 	"sort"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/bpflab/bpflab/internal/kernelbtf"
 	"github.com/bpflab/bpflab/internal/objsign"
+	"github.com/bpflab/bpflab/internal/uname"
 )
 
 // Object is one BPF object to report on.

@@ -209,4 +209,3 @@ func WriteArtifact(r Report) (string, error) {
 	}
 	return path, nil
 }
-

@@ -1,11 +1,11 @@
 package probe
 
 import (
-	"github.com/bpflab/bpflab/internal/uname"
-
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/bpflab/bpflab/internal/uname"
 )
 
 // Version is a kernel version (major, minor, patch).

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"github.com/bpflab/bpflab/harness/probe"
-
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -12,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/bpflab/bpflab/harness/loadreport"
+	"github.com/bpflab/bpflab/harness/probe"
 )
 
 // CollectArtifacts lists the files in dir (a kernel's artifacts directory)

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"github.com/bpflab/bpflab/harness/probe"
-
 	"fmt"
 	"io"
 	"strconv"
@@ -10,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/bpflab/bpflab/harness/loadreport"
+	"github.com/bpflab/bpflab/harness/probe"
 )
 
 // WriteLoadReports prints what the kernels' load reports and probes say,

@@ -1,9 +1,6 @@
 package report
 
 import (
-	"github.com/bpflab/bpflab/harness/artifacts"
-	"github.com/bpflab/bpflab/harness/probe"
-
 	"bytes"
 	"os"
 	"path/filepath"
@@ -12,7 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bpflab/bpflab/harness/artifacts"
 	"github.com/bpflab/bpflab/harness/loadreport"
+	"github.com/bpflab/bpflab/harness/probe"
 )
 
 func stateReport(release, access string, insns int) *loadreport.Report {

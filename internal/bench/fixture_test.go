@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"github.com/bpflab/bpflab/internal/vm/kvm"
-
 	"bytes"
 	"context"
 	"fmt"
@@ -22,6 +20,7 @@ import (
 	"github.com/bpflab/bpflab/internal/matrix"
 	"github.com/bpflab/bpflab/internal/vm"
 	"github.com/bpflab/bpflab/internal/vm/host"
+	"github.com/bpflab/bpflab/internal/vm/kvm"
 	"github.com/bpflab/bpflab/internal/vm/qemu"
 	"github.com/bpflab/bpflab/internal/vm/vng"
 	"github.com/bpflab/bpflab/internal/vmlinux"

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"github.com/bpflab/bpflab/internal/uname"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bpflab/bpflab/internal/kernel"
+	"github.com/bpflab/bpflab/internal/uname"
 )
 
 const kernelsUsage = `usage: bpflab kernels list|fetch|verify|update [flags] [NAMES...]

@@ -1,13 +1,13 @@
 package guest
 
 import (
-	"github.com/bpflab/bpflab/internal/atomicfile"
-
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/bpflab/bpflab/internal/atomicfile"
 )
 
 // SpecPath is where the qemu backend puts the Spec inside the initramfs.

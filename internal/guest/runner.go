@@ -1,10 +1,6 @@
 package guest
 
 import (
-	"github.com/bpflab/bpflab/harness/artifacts"
-
-	"github.com/bpflab/bpflab/internal/uname"
-
 	"bytes"
 	"errors"
 	"fmt"
@@ -13,6 +9,9 @@ import (
 	"os/exec"
 	"syscall"
 	"time"
+
+	"github.com/bpflab/bpflab/harness/artifacts"
+	"github.com/bpflab/bpflab/internal/uname"
 )
 
 // Console markers around each binary's output, so the host can tell a

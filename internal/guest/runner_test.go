@@ -1,8 +1,6 @@
 package guest
 
 import (
-	"github.com/bpflab/bpflab/internal/uname"
-
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bpflab/bpflab/internal/uname"
 )
 
 // TestProcessModeReport runs the runner the way the virtme-ng backend does

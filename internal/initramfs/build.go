@@ -1,8 +1,6 @@
 package initramfs
 
 import (
-	"github.com/bpflab/bpflab/internal/atomicfile"
-
 	"bytes"
 	"crypto/sha256"
 	"debug/elf"
@@ -14,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/bpflab/bpflab/internal/atomicfile"
 )
 
 // Entry is one file of the archive.

@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"github.com/bpflab/bpflab/internal/uname"
-
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bpflab/bpflab/internal/uname"
 	"github.com/bpflab/bpflab/internal/vm"
 )
 

@@ -1,8 +1,6 @@
 package vmlinux
 
 import (
-	"github.com/bpflab/bpflab/internal/atomicfile"
-
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -16,6 +14,8 @@ import (
 	"path/filepath"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/bpflab/bpflab/internal/atomicfile"
 )
 
 var (

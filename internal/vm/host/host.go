@@ -1,8 +1,6 @@
 package host
 
 import (
-	"github.com/bpflab/bpflab/internal/uname"
-
 	"bufio"
 	"compress/gzip"
 	"context"
@@ -19,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpflab/bpflab/internal/uname"
 	"github.com/bpflab/bpflab/internal/vm"
 )
 

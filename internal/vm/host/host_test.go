@@ -1,8 +1,6 @@
 package host
 
 import (
-	"github.com/bpflab/bpflab/internal/uname"
-
 	"context"
 	"strings"
 	"sync"
@@ -12,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bpflab/bpflab/internal/uname"
 	"github.com/bpflab/bpflab/internal/vm"
 )
 

@@ -1,8 +1,6 @@
 package qemu
 
 import (
-	"github.com/bpflab/bpflab/internal/vm/kvm"
-
 	"bytes"
 	"context"
 	"errors"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/vm"
+	"github.com/bpflab/bpflab/internal/vm/kvm"
 )
 
 // Default deadlines. A TCG boot to /init takes ~2 s here, but two cores

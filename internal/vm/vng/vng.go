@@ -1,8 +1,6 @@
 package vng
 
 import (
-	"github.com/bpflab/bpflab/internal/vm/kvm"
-
 	"bufio"
 	"context"
 	"encoding/json"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/vm"
+	"github.com/bpflab/bpflab/internal/vm/kvm"
 	"github.com/bpflab/bpflab/internal/vm/qemu"
 )
 
