@@ -3,21 +3,15 @@ package vng
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/vm"
 	"github.com/bpflab/bpflab/internal/vm/kvm"
 	"github.com/bpflab/bpflab/internal/vm/qemu"
@@ -98,183 +92,30 @@ func (b *Backend) Args(k *vm.Kernel, accel, share, spec string) []string {
 	return append(args, "--exec", exe)
 }
 
-// Run implements vm.Backend.
+// Run implements vm.Backend: prepare the shared dir and spec, boot vng,
+// supervise the phases' deadlines until it exits, collect the report.
 func (b *Backend) Run(ctx context.Context, job vm.Job) (*vm.Run, error) {
 	if err := b.check(job); err != nil {
 		return nil, &vm.PhaseError{Phase: "setup", Err: err}
 	}
 	accel, why := b.accel(ctx)
 	run := &vm.Run{Backend: b.Name(), Accel: accel, Console: filepath.Join(job.WorkDir, "console.log")}
-
-	share := filepath.Join(job.WorkDir, "share")
-	if err := os.RemoveAll(share); err != nil {
-		return run, &vm.PhaseError{Phase: "setup", Err: fmt.Errorf("clean %s: %w", share, err)}
-	}
-	if err := os.MkdirAll(share, 0o755); err != nil {
-		return run, &vm.PhaseError{Phase: "setup", Err: fmt.Errorf("create shared dir: %w", err)}
-	}
-	spec := filepath.Join(share, "spec.json")
-	if err := writeSpec(spec, share, job); err != nil {
-		return run, &vm.PhaseError{Phase: "setup", Err: err}
-	}
-	logFile, err := os.Create(run.Console)
+	s, err := b.prepare(job, run, why)
 	if err != nil {
-		return run, &vm.PhaseError{Phase: "setup", Err: fmt.Errorf("create console log: %w", err)}
+		return run, err
 	}
-	defer logFile.Close()
-	fmt.Fprintf(logFile, "bpflab: vng backend, accel %s (%s)\n", accel, why)
-	con := newConsole(logFile, 64<<10)
-
-	boot := b.Boot
-	if boot == 0 {
-		boot = map[bool]time.Duration{true: DefaultBootKVM, false: DefaultBootTCG}[accel == "kvm"]
-	}
-	shutdown := b.Shutdown
-	if shutdown == 0 {
-		shutdown = DefaultShutdown
-	}
+	defer s.log.Close()
 	jobCtx := ctx
 	if job.Timeout > 0 {
 		var cancel context.CancelFunc
 		jobCtx, cancel = context.WithTimeout(ctx, job.Timeout)
 		defer cancel()
 	}
-
-	cmd := exec.Command("vng", b.Args(job.Kernel, accel, share, spec)...)
-	cmd.Dir = job.WorkDir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return run, &vm.PhaseError{Phase: "setup", Err: fmt.Errorf("vng stdout: %w", err)}
+	if err := s.boot(); err != nil {
+		return run, err
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return run, &vm.PhaseError{Phase: "setup", Err: fmt.Errorf("vng stderr: %w", err)}
-	}
-	fmt.Fprintf(logFile, "bpflab: vng %s\n", strings.Join(cmd.Args[1:], " "))
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return run, &vm.PhaseError{Phase: "boot", Err: fmt.Errorf("start vng: %w", err)}
-	}
-	tr := newTracker(start, job.Stream)
-	var scans sync.WaitGroup
-	scans.Add(2)
-	go func() { defer scans.Done(); tr.scan(io.TeeReader(stdout, con)) }()
-	go func() { defer scans.Done(); tr.scanConsole(io.TeeReader(stderr, con)) }()
-	waited := make(chan error, 1)
-	go func() {
-		scans.Wait() // Wait closes the pipes: read them to the end first
-		waited <- cmd.Wait()
-	}()
-
-	// Watch the deadlines of the phase we are in until vng exits.
-	var stopErr error
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-wait:
-	for {
-		select {
-		case <-waited:
-			break wait
-		case <-tick.C:
-		case <-jobCtx.Done():
-		}
-		phase, since := tr.phase()
-		switch {
-		case ctx.Err() != nil:
-			stopErr = &vm.PhaseError{Phase: phase, Err: fmt.Errorf("%s: interrupted after %s", tr.where(), time.Since(start).Round(time.Second))}
-		case jobCtx.Err() != nil:
-			stopErr = &vm.PhaseError{Phase: phase, Err: fmt.Errorf("%s: job deadline passed after %s", tr.where(), time.Since(start).Round(time.Second))}
-		case phase == "boot" && since > boot:
-			stopErr = &vm.PhaseError{Phase: "boot", Err: fmt.Errorf("no binary started within %s (boot deadline, accel %s)", boot, accel)}
-		case phase == "shutdown" && since > shutdown:
-			fmt.Fprintf(logFile, "\nbpflab: guest did not power off within %s after the last binary; killing it (results are complete)\n", shutdown)
-		default:
-			continue
-		}
-		killGroup(cmd.Process.Pid)
-		<-waited
-		break
-	}
-	run.Phases = tr.phases(time.Now())
-
-	rep, repErr := guest.ReadReport(share)
-	if rep != nil {
-		if _, err := guest.WriteArtifacts(filepath.Join(job.WorkDir, "artifacts"), rep.Artifacts); err != nil {
-			fmt.Fprintf(logFile, "\nbpflab: %v\n", err)
-		}
-		run.Release = rep.Release
-		run.Results = vm.GuestResults(rep.Results...)
-	}
-	tail := con.Tail(40)
-	switch {
-	case stopErr != nil:
-		stopErr.(*vm.PhaseError).ConsoleTail = tail
-		return run, stopErr
-	case rep == nil:
-		phase, _ := tr.phase()
-		return run, &vm.PhaseError{Phase: phase, Err: fmt.Errorf("vng exited (%s) without a report: %w%s", cmd.ProcessState, repErr, panicNote(con)), ConsoleTail: tail}
-	case rep.Err != "":
-		return run, &vm.PhaseError{Phase: "guest " + rep.Stage, Err: errors.New(rep.Err), ConsoleTail: tail}
-	case !rep.Done:
-		return run, &vm.PhaseError{Phase: "test", Err: fmt.Errorf("%s: the guest stopped before finishing%s", tr.where(), panicNote(con)), ConsoleTail: tail}
-	}
-	return run, nil
-}
-
-func (b *Backend) check(job vm.Job) error {
-	if err := Available(); err != nil {
-		return err
-	}
-	if job.Kernel == nil || job.Kernel.Vmlinuz == "" {
-		return errors.New("the vng backend needs a kernel image (Job.Kernel.Vmlinuz)")
-	}
-	if _, err := os.Stat(job.Kernel.Vmlinuz); err != nil {
-		return fmt.Errorf("kernel %s: %w", job.Kernel.Name, err)
-	}
-	if b.Runner == "" {
-		return errors.New("no guest runner: build cmd/bpflab-guest and set Backend.Runner")
-	}
-	if !filepath.IsAbs(b.Runner) || !filepath.IsAbs(job.WorkDir) {
-		return fmt.Errorf("runner %q and work dir %q must be absolute paths (the guest sees the host's tree)", b.Runner, job.WorkDir)
-	}
-	for _, bin := range job.Binaries {
-		if !filepath.IsAbs(bin.Path) {
-			return fmt.Errorf("binary %s: path %q must be absolute", bin.Name, bin.Path)
-		}
-	}
-	return nil
-}
-
-// writeSpec writes the runner's spec. Binaries keep their host paths: the
-// vng guest mounts the host's root filesystem.
-func writeSpec(path, share string, job vm.Job) error {
-	s := guest.Spec{Env: job.Env, Modules: job.Modules, ResultsDir: share, ArtifactsDir: filepath.Join(share, "artifacts")}
-	s.Binaries = job.Binaries // the vng guest sees the host's files: same paths
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode spec: %w", err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("write spec: %w", err)
-	}
-	return nil
-}
-
-// killGroup ends vng and its qemu: SIGTERM, then SIGKILL if still there.
-func killGroup(pid int) {
-	_ = unix.Kill(-pid, unix.SIGTERM)
-	go func() {
-		time.Sleep(5 * time.Second)
-		_ = unix.Kill(-pid, unix.SIGKILL)
-	}()
-}
-
-func panicNote(c *console) string {
-	if c.Panicked() {
-		return " (the kernel panicked: see the console tail)"
-	}
-	return ""
+	stopErr := s.supervise(ctx, jobCtx)
+	return run, s.collect(stopErr)
 }
 
 func shellQuote(s string) string {
