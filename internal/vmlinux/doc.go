@@ -4,7 +4,7 @@
 //
 // The payload is located through the x86 boot protocol header
 // (payload_offset/payload_length), with a scan for compression magics as a
-// fallback, and decompressed in Go: xz (including the x86 BCJ filter the
-// kernel build applies, which github.com/ulikunitz/xz does not implement),
-// zstd and gzip.
+// fallback, and decompressed: zstd and gzip in Go, xz with the xz tool
+// (every block, the x86 BCJ filter the kernel build applies, which
+// github.com/ulikunitz/xz does not implement, and the integrity check).
 package vmlinux
