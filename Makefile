@@ -21,6 +21,7 @@ build: setup
 lint: setup
 	@fmt="$$(gofmt -l $$(git ls-files '*.go'))"; if [[ -n "$$fmt" ]]; then echo "gofmt needed: $$fmt"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 # Unit tests and the scenarios on the host kernel (root).

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -29,7 +28,9 @@ func TestCommittedObjectsMatchSources(t *testing.T) {
 		t.Skip("-short: rebuilding BPF objects takes a while")
 	}
 	cc := findClang(t)
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	// go test puts its own GOROOT/bin first on PATH: the go running us.
+	goBin, err := exec.LookPath("go")
+	require.NoError(t, err)
 	gens := findGenerators(t)
 	require.NotEmpty(t, gens, "no bpf2go go:generate lines under bpf/")
 	for _, g := range gens {

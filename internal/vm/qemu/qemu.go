@@ -149,7 +149,6 @@ type event struct {
 	rec    *guest.Record
 	exited error // qemu's wait result, when exitDone
 	exit   bool
-	fatal  string
 }
 
 // boot starts qemu and walks the phases boot -> test -> shutdown.
