@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/bpflab/bpflab/internal/cli/command"
 )
 
 // ParseCIDR parses an IPv4 or IPv6 prefix as the firewall stores it: a
@@ -41,13 +43,13 @@ func ParseCIDR(s string) (netip.Prefix, error) {
 // parseCIDRs parses every argument before anything is changed.
 func parseCIDRs(args []string) ([]netip.Prefix, error) {
 	if len(args) == 0 {
-		return nil, usagef("no CIDR given (e.g. 198.51.100.7 or 2001:db8:bad::/48)")
+		return nil, command.Usagef("no CIDR given (e.g. 198.51.100.7 or 2001:db8:bad::/48)")
 	}
 	out := make([]netip.Prefix, 0, len(args))
 	for _, a := range args {
 		p, err := ParseCIDR(a)
 		if err != nil {
-			return nil, &UsageError{Err: err}
+			return nil, &command.UsageError{Err: err}
 		}
 		out = append(out, p)
 	}

@@ -2,37 +2,31 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/bpflab/bpflab/internal/cli/command"
 )
 
-// Command is one `bpflab NAME` subcommand. Run gets the arguments after
-// NAME and the process's output streams; it returns nil (exit 0), a
-// *UsageError (exit 2), an *ExitError (its exact status) or any other
-// error (exit 1). Main prints the error, prefixed with the command's name.
-type Command struct {
-	Name    string
-	Summary string // one line, shown by `bpflab help`
-	Run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
+// Command is one entry of the table (see internal/cli/command).
+type Command = command.Command
 
 // Commands is the command table, in the order `bpflab help` lists it.
 func Commands() []Command {
 	return append(append([]Command{
-		{"matrix", "run the scenarios on every kernel and print a kernel x test table", runMatrix},
-		{"kernels", "list, fetch, verify and update the kernel matrix", runKernels},
-		{"exec", "run one static binary inside a kernel (go test -exec)", runExec},
-		{"report", "merge per-kernel results from several machines into one table, JUnit and Markdown", runReport},
+		{Name: "matrix", Summary: "run the scenarios on every kernel and print a kernel x test table", Run: runMatrix},
+		{Name: "kernels", Summary: "list, fetch, verify and update the kernel matrix", Run: runKernels},
+		{Name: "exec", Summary: "run one static binary inside a kernel (go test -exec)", Run: runExec},
+		{Name: "report", Summary: "merge per-kernel results from several machines into one table, JUnit and Markdown", Run: runReport},
 	}, OperatorCommands()...), []Command{
-		{"replay", "replay a pcap through the firewall over veth and BPF_PROG_TEST_RUN on one kernel", runReplay},
-		{"verify", "check BPF object signatures and print signer and sha256", runVerify},
-		{"sign", "sign BPF objects with the release key (maintainers)", runSign},
-		{"keygen", "create a signing key pair", runKeygen},
-		{"version", "print the version", runVersion},
+		{Name: "replay", Summary: "replay a pcap through the firewall over veth and BPF_PROG_TEST_RUN on one kernel", Run: runReplay},
+		{Name: "verify", Summary: "check BPF object signatures and print signer and sha256", Run: runVerify},
+		{Name: "sign", Summary: "sign BPF objects with the release key (maintainers)", Run: runSign},
+		{Name: "keygen", Summary: "create a signing key pair", Run: runKeygen},
+		{Name: "version", Summary: "print the version", Run: runVersion},
 	}...)
 }
 
@@ -41,48 +35,11 @@ func Commands() []Command {
 // table), so it links none of the matrix, kernel store or VM backends.
 func OperatorCommands() []Command {
 	return []Command{
-		{"firewall", "attach, detach and inspect the XDP firewall on an interface", runFirewall},
-		{"policy", "block, unblock, list, load and export the live blocklist", runPolicy},
-		{"trace", "stream execve events (Ctrl-C stops and detaches)", runTrace},
+		{Name: "firewall", Summary: "attach, detach and inspect the XDP firewall on an interface", Run: runFirewall},
+		{Name: "policy", Summary: "block, unblock, list, load and export the live blocklist", Run: runPolicy},
+		{Name: "trace", Summary: "stream execve events (Ctrl-C stops and detaches)", Run: runTrace},
 	}
 }
-
-// Exit statuses shared by every command.
-const (
-	ExitOK      = 0
-	ExitFailure = 1   // the command ran and something failed
-	ExitUsage   = 2   // bad flags, arguments or input: nothing was changed
-	ExitVM      = 125 // exec/replay: the VM failed (boot, panic, deadline), not the binary
-)
-
-// UsageError is bad input (flags, arguments, files, state the operator
-// must fix): exit status 2, and nothing was changed.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-// usagef is a *UsageError with a formatted message (%w allowed).
-func usagef(format string, args ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, args...)}
-}
-
-// asUsage marks err as bad input (nil stays nil).
-func asUsage(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &UsageError{Err: err}
-}
-
-// ExitError makes bpflab exit with an exact status and print nothing more
-// (the command said what it had to, or passes on a child's status).
-type ExitError struct{ Code int }
-
-func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
-
-// errHelp is returned after a command printed its help on request: exit 0.
-var errHelp = errors.New("help printed")
 
 // Main runs `bpflab ARGS...` with a context cancelled by SIGINT/SIGTERM and
 // returns the exit status.
@@ -102,7 +59,7 @@ func MainWith(cmds []Command, args []string, stdout, stderr io.Writer) int {
 func Run(ctx context.Context, cmds []Command, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		printUsage(stderr, cmds)
-		return ExitUsage
+		return command.ExitUsage
 	}
 	name := args[0]
 	switch name {
@@ -112,7 +69,7 @@ func Run(ctx context.Context, cmds []Command, args []string, stdout, stderr io.W
 			return Run(ctx, cmds, []string{args[1], "-h"}, stdout, stderr)
 		}
 		printUsage(stdout, cmds)
-		return ExitOK
+		return command.ExitOK
 	}
 	var cmd *Command
 	for i := range cmds {
@@ -122,27 +79,9 @@ func Run(ctx context.Context, cmds []Command, args []string, stdout, stderr io.W
 	}
 	if cmd == nil {
 		fmt.Fprintf(stderr, "bpflab: unknown command %q (see bpflab help)\n", name)
-		return ExitUsage
+		return command.ExitUsage
 	}
-	return exitStatus(cmd.Run(ctx, args[1:], stdout, stderr), "bpflab "+name, stderr)
-}
-
-// exitStatus prints err (unless it carries its own status) and maps it.
-func exitStatus(err error, prefix string, stderr io.Writer) int {
-	var ee *ExitError
-	var ue *UsageError
-	switch {
-	case err == nil, errors.Is(err, errHelp):
-		return ExitOK
-	case errors.As(err, &ee):
-		return ee.Code
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
-		return ExitUsage
-	default:
-		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
-		return ExitFailure
-	}
+	return command.Status(cmd.Run(ctx, args[1:], stdout, stderr), "bpflab "+name, stderr)
 }
 
 func printUsage(w io.Writer, cmds []Command) {
@@ -153,13 +92,13 @@ func printUsage(w io.Writer, cmds []Command) {
 }
 
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("version", "bpflab version", stdout)
-	operands, err := fs.parse(args)
+	fs := command.NewFlags("version", "bpflab version", stdout)
+	operands, err := fs.ParseArgs(args)
 	if err != nil {
 		return err
 	}
 	if len(operands) > 0 {
-		return usagef("unexpected arguments %q", operands)
+		return command.Usagef("unexpected arguments %q", operands)
 	}
 	fmt.Fprintln(stdout, "bpflab (dev)")
 	return nil

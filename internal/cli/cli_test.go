@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/bpflab/bpflab/internal/cli/command"
 )
 
 // Help is the same everywhere: `bpflab help`, `bpflab help CMD` and
@@ -86,11 +88,11 @@ func TestRunExitStatus(t *testing.T) {
 	}{
 		{nil, 0, ""},
 		{errors.New("boom"), 1, "bpflab t: boom\n"},
-		{usagef("bad %s", "input"), 2, "bpflab t: bad input\n"},
-		{&ExitError{Code: 7}, 7, ""},
-		{errHelp, 0, ""},
+		{command.Usagef("bad %s", "input"), 2, "bpflab t: bad input\n"},
+		{&command.ExitError{Code: 7}, 7, ""},
+		{command.ErrHelp, 0, ""},
 	} {
-		cmds := []Command{{"t", "test", func(context.Context, []string, io.Writer, io.Writer) error { return tc.err }}}
+		cmds := []Command{{Name: "t", Summary: "test", Run: func(context.Context, []string, io.Writer, io.Writer) error { return tc.err }}}
 		var out, errb strings.Builder
 		assert.Equal(t, tc.code, Run(t.Context(), cmds, []string{"t"}, &out, &errb), "%v", tc.err)
 		assert.Equal(t, tc.stderr, errb.String(), "%v", tc.err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/initramfs"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/vm"
@@ -34,7 +35,7 @@ kernel panic, deadline), bpflab exec says where and exits 125.
 `
 
 func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("exec", execUsage, stdout)
+	fs := command.NewFlags("exec", execUsage, stdout)
 	kname := fs.String("kernel", "", "kernel: manifest name (e.g. 6.1) or path to a bzImage")
 	modulesDir := fs.String("modules-dir", "", "lib/modules/<release> of a --kernel given as a path")
 	backend := fs.String("backend", "qemu", "backend: qemu, vng or host")
@@ -49,12 +50,12 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	keep := fs.Bool("keep", false, "keep the work dir (console log) even on success")
 	tools := fs.String("tools", "bpftool", "comma-separated host programs to carry into the VM with their shared libraries, if found on PATH")
 	verbose := fs.Bool("v", false, "say which accelerator and boot mode are used, and phase times")
-	operands, err := fs.parse(args)
+	operands, err := fs.ParseArgs(args)
 	if err != nil {
 		return err
 	}
 	if len(operands) == 0 {
-		return usagef("missing BINARY (see bpflab exec -h)")
+		return command.Usagef("missing BINARY (see bpflab exec -h)")
 	}
 	bin, binArgs := operands[0], operands[1:]
 	if !isSet(fs.FlagSet, "timeout") {
@@ -65,10 +66,10 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	if *kname == "" {
-		return usagef("missing --kernel (a manifest name such as 6.1, host, or a bzImage path)")
+		return command.Usagef("missing --kernel (a manifest name such as 6.1, host, or a bzImage path)")
 	}
 	if _, err := os.Stat(bin); err != nil {
-		return usagef("binary: %w", err)
+		return command.Usagef("binary: %w", err)
 	}
 	k, err := execKernel(ctx, *kname, *modulesDir, *manifest, *cache, stderr)
 	if err != nil {
@@ -78,10 +79,10 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return execHost(ctx, bin, binArgs, *timeout, stdout, stderr)
 	}
 	if *backend != "qemu" && *backend != "vng" {
-		return usagef("unknown --backend %q (want qemu, vng or host)", *backend)
+		return command.Usagef("unknown --backend %q (want qemu, vng or host)", *backend)
 	}
 	if err := initramfs.CheckStatic(bin); err != nil {
-		return asUsage(err)
+		return command.AsUsage(err)
 	}
 	if *backend == "vng" {
 		vb, err := execVng()
@@ -107,8 +108,8 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		b.Log = func(f string, a ...any) { fmt.Fprintf(stderr, "bpflab exec: "+f+"\n", a...) }
 	}
 	extra := func(job *vm.Job) {
-		job.Autoload = splitList(*autoload)
-		job.Tools = vm.FindTools(splitList(*tools)...)
+		job.Autoload = command.SplitList(*autoload)
+		job.Tools = vm.FindTools(command.SplitList(*tools)...)
 	}
 	return execJob(ctx, b, k, bin, binArgs, *modules, extra, *timeout, *keep, *verbose, stdout, stderr)
 }
@@ -141,7 +142,7 @@ func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArg
 		Timeout:  timeout,
 		Stream:   func(_ string, line []byte) { stdout.Write(line) },
 	}
-	job.Modules = splitList(modules)
+	job.Modules = command.SplitList(modules)
 	if extra != nil {
 		extra(&job)
 	}
@@ -154,16 +155,16 @@ func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArg
 			err = errors.New("the guest reported no result")
 		}
 		fmt.Fprintf(stderr, "bpflab exec: kernel %s: %v\nbpflab exec: console log kept in %s\n", k.Name, err, work)
-		return &ExitError{ExitVM}
+		return &command.ExitError{Code: command.ExitVM}
 	}
 	if !keep {
 		os.RemoveAll(work)
 	}
 	if code := run.Results[0].ExitCode; code != 0 {
 		if code < 0 {
-			code = ExitVM
+			code = command.ExitVM
 		}
-		return &ExitError{code}
+		return &command.ExitError{Code: code}
 	}
 	return nil
 }
@@ -172,24 +173,24 @@ func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArg
 func execKernel(ctx context.Context, name, modulesDir, manifest, cache string, log io.Writer) (*vm.Kernel, error) {
 	if strings.Contains(name, "/") {
 		if _, err := os.Stat(name); err != nil {
-			return nil, usagef("--kernel %s: %w", name, err)
+			return nil, command.Usagef("--kernel %s: %w", name, err)
 		}
 		return &vm.Kernel{Name: filepath.Base(name), Vmlinuz: name, ModulesDir: modulesDir}, nil
 	}
 	if manifest == "" {
 		found, err := findUp(filepath.Join("kernels", "manifest"))
 		if err != nil {
-			return nil, usagef("--kernel %s: %w (pass --manifest PATH)", name, err)
+			return nil, command.Usagef("--kernel %s: %w (pass --manifest PATH)", name, err)
 		}
 		manifest = found
 	}
 	m, err := kernel.LoadManifest(manifest)
 	if err != nil {
-		return nil, asUsage(err)
+		return nil, command.AsUsage(err)
 	}
 	lock, err := kernel.LoadLock(filepath.Join(filepath.Dir(manifest), "lock.json"))
 	if err != nil {
-		return nil, asUsage(err)
+		return nil, command.AsUsage(err)
 	}
 	store, err := kernel.NewStore(kernel.Options{CacheDir: cache, Manifest: m, Lock: lock, Log: log})
 	if err != nil {
@@ -257,9 +258,9 @@ func execHost(ctx context.Context, bin string, args []string, timeout time.Durat
 		return nil
 	case ctx.Err() != nil:
 		fmt.Fprintf(stderr, "bpflab exec: %s did not finish within %v\n", bin, timeout)
-		return &ExitError{ExitVM}
+		return &command.ExitError{Code: command.ExitVM}
 	case errors.As(err, &ee) && ee.ExitCode() >= 0:
-		return &ExitError{ee.ExitCode()}
+		return &command.ExitError{Code: ee.ExitCode()}
 	default:
 		return err
 	}

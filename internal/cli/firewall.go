@@ -14,6 +14,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/bpflab/bpflab/bpf/firewall"
+	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/privilege"
 	"github.com/bpflab/bpflab/internal/pseudofs"
 )
@@ -27,19 +28,19 @@ const firewallUsage = `usage: bpflab firewall attach|detach|status --iface IF [f
 
 func runFirewall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	e := newEnv(stdout, stderr)
-	sub, rest, err := subcommand(args, "firewall", firewallUsage, stdout, "attach", "detach", "status")
+	sub, rest, err := command.Subcommand(args, "firewall", firewallUsage, stdout, "attach", "detach", "status")
 	if err != nil {
 		return err
 	}
 	var c common
 	fs := operatorFlags(e, "firewall "+sub, firewallUsage, &c)
 	mode := modeFlag(fs.FlagSet, "XDP attach mode (attach)")
-	operands, err := fs.parseInterleaved(rest)
+	operands, err := fs.ParseInterleaved(rest)
 	if err != nil {
 		return err
 	}
 	if len(operands) > 0 {
-		return usagef("firewall %s: unexpected arguments %q", sub, operands)
+		return command.Usagef("firewall %s: unexpected arguments %q", sub, operands)
 	}
 	switch sub {
 	case "attach":
@@ -70,7 +71,7 @@ func attach(env env, c common, modeName string) error {
 		return err
 	}
 	if err := privilege.Check(privilege.JobXDP); err != nil {
-		return &UsageError{Err: err}
+		return &command.UsageError{Err: err}
 	}
 	ifc, err := lookupIface(c.iface)
 	if err != nil {
@@ -84,7 +85,7 @@ func attach(env env, c common, modeName string) error {
 			return err
 		}
 		if !mounted && pseudofs.PrivateMountNS() {
-			return usagef("bpffs is not mounted at %s: %s", pseudofs.BPFFS, privateNSHint)
+			return command.Usagef("bpffs is not mounted at %s: %s", pseudofs.BPFFS, privateNSHint)
 		}
 		if did, err := pseudofs.Ensure(pseudofs.BPFFS, "bpf"); err != nil {
 			return err
@@ -98,12 +99,12 @@ func attach(env env, c common, modeName string) error {
 	dir := filepath.Join(c.pinRoot, ifc.Name)
 	if _, err := os.Stat(filepath.Join(dir, firewall.ProgPin)); err == nil {
 		id, m, _ := xdpOn(ifc.Index)
-		return usagef("firewall already attached to %s (program %d, %s mode; pins in %s): run `bpflab firewall detach --iface %s` first", ifc.Name, id, m, dir, ifc.Name)
+		return command.Usagef("firewall already attached to %s (program %d, %s mode; pins in %s): run `bpflab firewall detach --iface %s` first", ifc.Name, id, m, dir, ifc.Name)
 	}
 	if id, m, err := xdpOn(ifc.Index); err != nil {
 		return err
 	} else if id != 0 {
-		return usagef("%s already runs XDP program %d (%s mode) that bpflab did not attach; remove it first", ifc.Name, id, m)
+		return command.Usagef("%s already runs XDP program %d (%s mode) that bpflab did not attach; remove it first", ifc.Name, id, m)
 	}
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return fmt.Errorf("remove memlock rlimit: %w", err)
@@ -142,7 +143,7 @@ func attach(env env, c common, modeName string) error {
 
 func detach(env env, c common) error {
 	if err := privilege.Check(privilege.JobXDP); err != nil {
-		return &UsageError{Err: err}
+		return &command.UsageError{Err: err}
 	}
 	t, err := attached(c.pinRoot, c.iface)
 	if err != nil {

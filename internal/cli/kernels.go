@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/uname"
 )
@@ -27,36 +28,36 @@ NAMES default to every kernel in the manifest.
 
 // runKernels is `bpflab kernels`.
 func runKernels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub, rest, err := subcommand(args, "kernels", kernelsUsage, stdout, "list", "fetch", "verify", "update")
+	sub, rest, err := command.Subcommand(args, "kernels", kernelsUsage, stdout, "list", "fetch", "verify", "update")
 	if err != nil {
 		return err
 	}
-	fs := newFlags("kernels "+sub, kernelsUsage, stdout)
+	fs := command.NewFlags("kernels "+sub, kernelsUsage, stdout)
 	manifest := fs.String("manifest", "kernels/manifest", "kernel manifest")
 	lockPath := fs.String("lock", "kernels/lock.json", "lock file")
 	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
 	asJSON := fs.Bool("json", false, "list: print JSON (the CI workflow builds its job matrix from it)")
-	names, err := fs.parseInterleaved(rest)
+	names, err := fs.ParseInterleaved(rest)
 	if err != nil {
 		return err
 	}
 	m, err := kernel.LoadManifest(*manifest)
 	if errors.Is(err, os.ErrNotExist) {
-		return usagef("%w (pass --manifest PATH or run from the repository root)", err)
+		return command.Usagef("%w (pass --manifest PATH or run from the repository root)", err)
 	}
 	if err != nil {
-		return asUsage(err)
+		return command.AsUsage(err)
 	}
 	lock, err := kernel.LoadLock(*lockPath)
 	if err != nil {
-		return asUsage(err)
+		return command.AsUsage(err)
 	}
 	if len(names) == 0 {
 		names = m.Names()
 	}
 	for _, n := range names {
 		if _, err := m.Lookup(n); err != nil {
-			return asUsage(err)
+			return command.AsUsage(err)
 		}
 	}
 	store, err := kernel.NewStore(kernel.Options{
@@ -159,7 +160,7 @@ func kernelsUpdate(ctx context.Context, store *kernel.Store, names []string, std
 	if err != nil {
 		var unk *kernel.UnknownKernelError
 		if errors.As(err, &unk) {
-			return asUsage(err)
+			return command.AsUsage(err)
 		}
 		return err
 	}

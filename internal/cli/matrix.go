@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/matrix"
 	"github.com/bpflab/bpflab/internal/vm"
@@ -23,7 +24,7 @@ import (
 const defaultBackend = "qemu"
 
 func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("matrix", "bpflab matrix [--kernels a,b] [--pkg scenarios/x] [--run REGEX] [-j N] [flags]", stdout)
+	fs := command.NewFlags("matrix", "bpflab matrix [--kernels a,b] [--pkg scenarios/x] [--run REGEX] [-j N] [flags]", stdout)
 	kernels := fs.String("kernels", "", "comma-separated kernel names from the manifest (default: all)")
 	backendName := fs.String("backend", defaultBackend, "backend for non-host kernels: qemu or vng")
 	jobs := fs.Int("j", 1, "kernels to run in parallel")
@@ -37,26 +38,26 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	manifest := fs.String("manifest", "", "kernel manifest (default kernels/manifest of the repository)")
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
-	operands, err := fs.parse(args)
+	operands, err := fs.ParseArgs(args)
 	if err != nil {
 		return err
 	}
 	if len(operands) > 0 {
-		return usagef("unexpected arguments %q (kernels go in --kernels a,b)", operands)
+		return command.Usagef("unexpected arguments %q (kernels go in --kernels a,b)", operands)
 	}
 	if *backendName != "qemu" && *backendName != "vng" {
-		return usagef("--backend %q: want qemu or vng", *backendName)
+		return command.Usagef("--backend %q: want qemu or vng", *backendName)
 	}
 	if *jobs < 1 {
-		return usagef("-j %d: want at least 1", *jobs)
+		return command.Usagef("-j %d: want at least 1", *jobs)
 	}
 	if *timeout <= 0 || *binTimeout <= 0 {
-		return usagef("--timeout and --binary-timeout must be positive")
+		return command.Usagef("--timeout and --binary-timeout must be positive")
 	}
 	var sh matrix.Shard
 	if *shard != "" {
 		if sh, err = matrix.ParseShard(*shard); err != nil {
-			return usagef("--shard: %w", err)
+			return command.Usagef("--shard: %w", err)
 		}
 	}
 	baseline, err := out.readBaseline()
@@ -66,7 +67,7 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	goMod, err := findUp("go.mod")
 	if err != nil {
-		return usagef("%w: run bpflab matrix inside the bpflab repository (it builds the scenarios)", err)
+		return command.Usagef("%w: run bpflab matrix inside the bpflab repository (it builds the scenarios)", err)
 	}
 	root := filepath.Dir(goMod)
 	if *manifest == "" {
@@ -78,7 +79,7 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 
-	names := splitList(*kernels)
+	names := command.SplitList(*kernels)
 	var progress matrix.Progress = matrix.NewLines(stderr)
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		n := len(names)
@@ -90,7 +91,7 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	opts := matrix.Options{
 		Root: root, Manifest: *manifest, LockPath: filepath.Join(filepath.Dir(*manifest), "lock.json"),
-		CacheDir: *cache, Kernels: names, Shard: sh, Packages: splitList(*pkgs), Run: *run,
+		CacheDir: *cache, Kernels: names, Shard: sh, Packages: command.SplitList(*pkgs), Run: *run,
 		Backend: *backendName, DefaultBackend: defaultBackend,
 		Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
 		Host: host.New(*binTimeout + time.Minute),
@@ -109,7 +110,7 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var up *matrix.UnknownPackageError
 	switch {
 	case errors.As(err, &uk), errors.As(err, &up):
-		return asUsage(err)
+		return command.AsUsage(err)
 	case err != nil:
 		return err
 	}

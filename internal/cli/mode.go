@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bpflab/bpflab/bpf/firewall"
+	"github.com/bpflab/bpflab/internal/cli/command"
 )
 
 // modeSpellings are the words --mode accepts, for every command that
@@ -30,7 +31,7 @@ func ParseMode(s string) (firewall.Mode, error) {
 			return m.mode, nil
 		}
 	}
-	return 0, usagef("unknown --mode %q: want auto, native (or driver) or generic (or skb)", s)
+	return 0, command.Usagef("unknown --mode %q: want auto, native (or driver) or generic (or skb)", s)
 }
 
 // modeFlag defines --mode on fs; parse its value with ParseMode.

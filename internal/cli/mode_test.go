@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bpflab/bpflab/bpf/firewall"
+	"github.com/bpflab/bpflab/internal/cli/command"
 )
 
 // Every command that attaches XDP takes the same --mode words.
@@ -27,7 +28,7 @@ func TestParseMode(t *testing.T) {
 	}
 	for _, bad := range []string{"", "turbo", "Native", "xdpdrv"} {
 		_, err := ParseMode(bad)
-		var ue *UsageError
+		var ue *command.UsageError
 		require.ErrorAs(t, err, &ue, "%q is bad input", bad)
 		assert.Contains(t, err.Error(), `unknown --mode "`+bad+`"`)
 	}

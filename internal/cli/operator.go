@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bpflab/bpflab/bpf/firewall"
+	"github.com/bpflab/bpflab/internal/cli/command"
 )
 
 // env is what an operator command (firewall, policy, trace) reads and
@@ -27,8 +28,8 @@ type common struct {
 	json    bool
 }
 
-func operatorFlags(e env, name, synopsis string, c *common) *flagSet {
-	fs := newFlags(name, synopsis, e.Stdout)
+func operatorFlags(e env, name, synopsis string, c *common) *command.FlagSet {
+	fs := command.NewFlags(name, synopsis, e.Stdout)
 	fs.StringVar(&c.iface, "iface", "", "network interface (in this network namespace)")
 	fs.StringVar(&c.pinRoot, "pin-root", DefaultPinRoot, "bpffs directory holding one pin dir per interface")
 	fs.DurationVar(&c.wait, "wait", firewall.DefaultLockTimeout, "how long to wait for another process changing the same firewall")

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bpflab/bpflab/internal/cli/command"
 )
 
 func TestParseCIDR(t *testing.T) {
@@ -78,10 +80,10 @@ func TestRoundTrip(t *testing.T) {
 
 func TestExitStatus(t *testing.T) {
 	var out, errb strings.Builder
-	assert.Equal(t, 0, exitStatus(nil, "x", &errb))
-	assert.Equal(t, 2, exitStatus(usagef("x"), "x", &errb))
-	assert.Equal(t, 1, exitStatus(assert.AnError, "x", &errb))
-	assert.Equal(t, 42, exitStatus(&ExitError{42}, "x", &errb))
+	assert.Equal(t, 0, command.Status(nil, "x", &errb))
+	assert.Equal(t, 2, command.Status(command.Usagef("x"), "x", &errb))
+	assert.Equal(t, 1, command.Status(assert.AnError, "x", &errb))
+	assert.Equal(t, 42, command.Status(&command.ExitError{Code: 42}, "x", &errb))
 	assert.Equal(t, 2, Run(t.Context(), Commands(), []string{"frobnicate"}, &out, &errb), "unknown command")
 	assert.Contains(t, errb.String(), `unknown command "frobnicate"`)
 	assert.Equal(t, 2, Run(t.Context(), Commands(), nil, &out, &errb), "no command")

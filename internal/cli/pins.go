@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/pseudofs"
 )
 
@@ -26,11 +27,11 @@ type target struct {
 // lookupIface resolves name in the calling process's network namespace.
 func lookupIface(name string) (*net.Interface, error) {
 	if name == "" {
-		return nil, usagef("no interface given: pass --iface NAME")
+		return nil, command.Usagef("no interface given: pass --iface NAME")
 	}
 	ifc, err := net.InterfaceByName(name)
 	if err != nil {
-		return nil, usagef("unknown interface %q in this network namespace (see `ip link`): %v", name, err)
+		return nil, command.Usagef("unknown interface %q in this network namespace (see `ip link`): %v", name, err)
 	}
 	return ifc, nil
 }
@@ -45,9 +46,9 @@ func onBPFFS(dir string) error {
 		if err == nil {
 			if st.Type != unix.BPF_FS_MAGIC {
 				if pseudofs.PrivateMountNS() {
-					return usagef("%s is not on a bpffs mount: %s", dir, privateNSHint)
+					return command.Usagef("%s is not on a bpffs mount: %s", dir, privateNSHint)
 				}
-				return usagef("%s is not on a bpffs mount (bpffs not mounted?): mount it with `mount -t bpf bpf %s` or pass --pin-root DIR inside bpffs", dir, pseudofs.BPFFS)
+				return command.Usagef("%s is not on a bpffs mount (bpffs not mounted?): mount it with `mount -t bpf bpf %s` or pass --pin-root DIR inside bpffs", dir, pseudofs.BPFFS)
 			}
 			return nil
 		}
@@ -56,7 +57,7 @@ func onBPFFS(dir string) error {
 		}
 		parent := filepath.Dir(probe)
 		if parent == probe {
-			return usagef("%s: no such directory", dir)
+			return command.Usagef("%s: no such directory", dir)
 		}
 		probe = parent
 	}
@@ -73,9 +74,9 @@ func attached(pinRoot, ifname string) (target, error) {
 	}
 	t := target{iface: ifc, pinRoot: pinRoot, pinDir: filepath.Join(pinRoot, ifc.Name)}
 	if _, err := os.Stat(t.pinDir); errors.Is(err, os.ErrNotExist) {
-		return target{}, usagef("nothing attached to %s (no pins in %s): run `bpflab firewall attach --iface %s` first", ifc.Name, t.pinDir, ifc.Name)
+		return target{}, command.Usagef("nothing attached to %s (no pins in %s): run `bpflab firewall attach --iface %s` first", ifc.Name, t.pinDir, ifc.Name)
 	} else if err != nil {
-		return target{}, &UsageError{Err: fmt.Errorf("pin dir %s: %w", t.pinDir, err)}
+		return target{}, &command.UsageError{Err: fmt.Errorf("pin dir %s: %w", t.pinDir, err)}
 	}
 	return t, nil
 }
@@ -88,7 +89,7 @@ func defaultIface(pinRoot string) (string, error) {
 	}
 	entries, err := os.ReadDir(pinRoot)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", &UsageError{Err: fmt.Errorf("read %s: %w", pinRoot, err)}
+		return "", &command.UsageError{Err: fmt.Errorf("read %s: %w", pinRoot, err)}
 	}
 	var names []string
 	for _, e := range entries {
@@ -98,11 +99,11 @@ func defaultIface(pinRoot string) (string, error) {
 	}
 	switch len(names) {
 	case 0:
-		return "", usagef("nothing attached (no firewall pinned under %s): run `bpflab firewall attach --iface IF` first", pinRoot)
+		return "", command.Usagef("nothing attached (no firewall pinned under %s): run `bpflab firewall attach --iface IF` first", pinRoot)
 	case 1:
 		return names[0], nil
 	}
-	return "", usagef("firewalls are attached to %s: pass --iface", strings.Join(names, ", "))
+	return "", command.Usagef("firewalls are attached to %s: pass --iface", strings.Join(names, ", "))
 }
 
 // mkdirPrivate creates dir with mode 0700 whatever the umask.

@@ -12,6 +12,7 @@ import (
 	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/bpflab/bpflab/bpf/firewall"
+	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/privilege"
 )
 
@@ -29,14 +30,14 @@ const policyUsage = `usage: bpflab policy SUBCOMMAND [--iface IF] [flags] [ARGS]
 
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	env := newEnv(stdout, stderr)
-	sub, rest, err := subcommand(args, "policy", policyUsage, stdout, "block", "unblock", "list", "stats", "load", "export")
+	sub, rest, err := command.Subcommand(args, "policy", policyUsage, stdout, "block", "unblock", "list", "stats", "load", "export")
 	if err != nil {
 		return err
 	}
 	var c common
 	fs := operatorFlags(env, "policy "+sub, policyUsage, &c)
 	perElement := fs.Bool("per-element", false, "load: one update per entry even where batches work")
-	operands, err := fs.parseInterleaved(rest)
+	operands, err := fs.ParseInterleaved(rest)
 	if err != nil {
 		return err
 	}
@@ -51,11 +52,11 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		prefixes = ps
 	case "load":
 		if len(operands) != 1 {
-			return usagef("policy load: want exactly one FILE (or - for stdin), got %d arguments", len(operands))
+			return command.Usagef("policy load: want exactly one FILE (or - for stdin), got %d arguments", len(operands))
 		}
 	default:
 		if len(operands) > 0 {
-			return usagef("policy %s: unexpected arguments %q", sub, operands)
+			return command.Usagef("policy %s: unexpected arguments %q", sub, operands)
 		}
 	}
 	var policy []netip.Prefix
@@ -103,7 +104,7 @@ func readPolicy(env env, name string) ([]netip.Prefix, error) {
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, usagef("policy file: %v", err)
+			return nil, command.Usagef("policy file: %v", err)
 		}
 		defer f.Close()
 		r = f
@@ -112,7 +113,7 @@ func readPolicy(env env, name string) ([]netip.Prefix, error) {
 	}
 	ps, err := ParsePolicy(r, name)
 	if err != nil {
-		return nil, &UsageError{Err: err}
+		return nil, &command.UsageError{Err: err}
 	}
 	return ps, nil
 }
@@ -120,7 +121,7 @@ func readPolicy(env env, name string) ([]netip.Prefix, error) {
 // withFirewall opens the firewall pinned for c.iface (or the only one).
 func withFirewall(c common, fn func(fw *firewall.Firewall) error) error {
 	if err := privilege.Check(privilege.JobMaps); err != nil {
-		return &UsageError{Err: err}
+		return &command.UsageError{Err: err}
 	}
 	if c.iface == "" {
 		name, err := defaultIface(c.pinRoot)

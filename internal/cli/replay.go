@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/initramfs"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/pseudofs"
@@ -36,7 +37,7 @@ or the replay failed, 2 on bad input, 125 when the VM failed.
 // other kernel it boots it with qemu and runs this same binary's replay
 // inside (`--kernel host`), the files in the initramfs.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("replay", replayUsage, stdout)
+	fs := command.NewFlags("replay", replayUsage, stdout)
 	pcap := fs.String("pcap", "", "capture `FILE` to replay (pcap or pcapng, Ethernet)")
 	kern := fs.String("kernel", "host", "kernel to replay on: host, or a manifest name such as 5.10")
 	policyPath := fs.String("policy", "", "blocklist `FILE` (the `bpflab policy load` format)")
@@ -45,12 +46,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+" or ~/.cache/bpflab)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "deadline for the whole replay, boot included")
 	label := fs.String("label", "", "kernel name in the heading (default --kernel; set for the run inside a guest)")
-	operands, err := fs.parse(args)
+	operands, err := fs.ParseArgs(args)
 	if err != nil {
 		return err
 	}
 	if *pcap == "" || len(operands) > 0 {
-		return usagef("want --pcap FILE [--kernel K] [--policy FILE] [--mode auto|native|generic], got %q", args)
+		return command.Usagef("want --pcap FILE [--kernel K] [--policy FILE] [--mode auto|native|generic], got %q", args)
 	}
 	// Check every input first: a bad file fails before a boot.
 	m, err := ParseMode(*mode)
@@ -59,7 +60,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	frames, err := replay.ReadCapture(*pcap)
 	if err != nil {
-		return asUsage(err)
+		return command.AsUsage(err)
 	}
 	policy, err := readPolicyFile(*policyPath)
 	if err != nil {
@@ -92,7 +93,7 @@ func replayHere(ctx context.Context, o replay.Options, label string, stdout, std
 		return err
 	}
 	if replay.Disagreements(vs) > 0 {
-		return &ExitError{ExitFailure} // the table says which frames
+		return &command.ExitError{Code: command.ExitFailure} // the table says which frames
 	}
 	return nil
 }
@@ -103,11 +104,11 @@ func readPolicyFile(path string) ([]netip.Prefix, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, usagef("--policy: %w", err)
+		return nil, command.Usagef("--policy: %w", err)
 	}
 	defer f.Close()
 	ps, err := ParsePolicy(f, path)
-	return ps, asUsage(err)
+	return ps, command.AsUsage(err)
 }
 
 // replayJob is a replay to run inside a booted kernel.
@@ -127,7 +128,7 @@ func replayInVM(ctx context.Context, r replayJob, stdout, stderr io.Writer) erro
 		return err
 	}
 	if err := initramfs.CheckStatic(self); err != nil {
-		return usagef("%w: build bpflab with CGO_ENABLED=0 (as make does) to replay inside a kernel", err)
+		return command.Usagef("%w: build bpflab with CGO_ENABLED=0 (as make does) to replay inside a kernel", err)
 	}
 	// Inside the guest the same binary replays on "its host", reading the
 	// files from the initramfs.
@@ -165,11 +166,11 @@ func replayInVM(ctx context.Context, r replayJob, stdout, stderr io.Writer) erro
 			err = errors.New("the guest reported no result")
 		}
 		fmt.Fprintf(stderr, "bpflab replay: kernel %s: %v\nbpflab replay: console log in %s\n", k.Name, err, filepath.Join(work, "console.log"))
-		return &ExitError{ExitVM}
+		return &command.ExitError{Code: command.ExitVM}
 	}
 	os.RemoveAll(work)
 	if code := run.Results[0].ExitCode; code != 0 {
-		return &ExitError{code} // the guest's replay printed why
+		return &command.ExitError{Code: code} // the guest's replay printed why
 	}
 	return nil
 }

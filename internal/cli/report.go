@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/bpflab/bpflab/harness/report"
+	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/kernel"
 )
 
@@ -40,7 +41,7 @@ func (o *outputs) readBaseline() (*report.Matrix, error) {
 	}
 	m, err := report.ReadFile(o.baseline)
 	if err != nil {
-		return nil, usagef("--baseline: %w", err)
+		return nil, command.Usagef("--baseline: %w", err)
 	}
 	return m, nil
 }
@@ -80,10 +81,10 @@ func (o *outputs) finish(m *report.Matrix, baseline *report.Matrix, stdout, stde
 	}
 	if failed := m.FailedKernels(); len(failed) > 0 {
 		fmt.Fprintf(stderr, "bpflab: failed kernels: %s\n", strings.Join(failed, ", "))
-		return &ExitError{ExitFailure}
+		return &command.ExitError{Code: command.ExitFailure}
 	}
 	if len(regressions) > 0 {
-		return &ExitError{ExitFailure}
+		return &command.ExitError{Code: command.ExitFailure}
 	}
 	return nil
 }
@@ -109,21 +110,21 @@ func writeFile(path string, m *report.Matrix, write func(*os.File, *report.Matri
 // runReport is `bpflab report merge FILES...`.
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const synopsis = "usage: bpflab report merge FILES... [--json F] [--junit F] [--markdown F] [--baseline PREV.json] [--report]\n"
-	_, rest, err := subcommand(args, "report", synopsis, stdout, "merge")
+	_, rest, err := command.Subcommand(args, "report", synopsis, stdout, "merge")
 	if err != nil {
 		return err
 	}
-	fs := newFlags("report merge", synopsis, stdout)
+	fs := command.NewFlags("report merge", synopsis, stdout)
 	var o outputs
 	o.flags(fs.FlagSet)
 	manifest := fs.String("manifest", "", "order kernels as in this manifest (default kernels/manifest of the repository, if found)")
 	// Flags may come before, between or after the files.
-	files, err := fs.parseInterleaved(rest)
+	files, err := fs.ParseInterleaved(rest)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return usagef("report merge: name at least one results JSON file (from bpflab matrix --json)")
+		return command.Usagef("report merge: name at least one results JSON file (from bpflab matrix --json)")
 	}
 	baseline, err := o.readBaseline()
 	if err != nil {
@@ -133,7 +134,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, f := range files {
 		m, err := report.ReadFile(f)
 		if err != nil {
-			return asUsage(err)
+			return command.AsUsage(err)
 		}
 		ms = append(ms, m)
 	}
@@ -144,7 +145,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	merged, err := report.Merge(files, ms, order)
 	var dup *report.DuplicateKernelError
 	if errors.As(err, &dup) {
-		return asUsage(err)
+		return command.AsUsage(err)
 	} else if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/objsign"
 )
 
@@ -24,20 +25,20 @@ func defaultSigningKey() string {
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "bpflab verify [--key FILE.pub] OBJECT...", stdout)
+	fs := command.NewFlags("verify", "bpflab verify [--key FILE.pub] OBJECT...", stdout)
 	keyFile := fs.String("key", "", "trust only this public key file (default: $BPFLAB_TRUSTED_KEYS or the built-in keys)")
-	objects, err := fs.parseInterleaved(args)
+	objects, err := fs.ParseInterleaved(args)
 	if err != nil {
 		return err
 	}
 	if len(objects) == 0 {
-		return usagef("name at least one BPF object, e.g. bpflab verify bpf/firewall/firewall_bpfel.o")
+		return command.Usagef("name at least one BPF object, e.g. bpflab verify bpf/firewall/firewall_bpfel.o")
 	}
 	var keys []objsign.PublicKey
 	if *keyFile != "" {
 		k, err := objsign.LoadPublicKey(*keyFile)
 		if err != nil {
-			return asUsage(err)
+			return command.AsUsage(err)
 		}
 		keys = []objsign.PublicKey{k}
 	} else if keys, err = objsign.TrustedKeys(); err != nil {
@@ -60,18 +61,18 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runSign(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sign", "bpflab sign [--key FILE] OBJECT...", stdout)
+	fs := command.NewFlags("sign", "bpflab sign [--key FILE] OBJECT...", stdout)
 	keyFile := fs.String("key", defaultSigningKey(), "private signing key ($BPFLAB_SIGNING_KEY)")
-	objects, err := fs.parseInterleaved(args)
+	objects, err := fs.ParseInterleaved(args)
 	if err != nil {
 		return err
 	}
 	if len(objects) == 0 {
-		return usagef("name the objects to sign")
+		return command.Usagef("name the objects to sign")
 	}
 	key, err := objsign.LoadPrivateKey(*keyFile)
 	if err != nil {
-		return usagef("%w\n(create one with `bpflab keygen --signer NAME --out FILE` and add its .pub to internal/objsign/trusted/; see README, Signing)", err)
+		return command.Usagef("%w\n(create one with `bpflab keygen --signer NAME --out FILE` and add its .pub to internal/objsign/trusted/; see README, Signing)", err)
 	}
 	for _, p := range objects {
 		if err := objsign.SignFile(p, key); err != nil {
@@ -83,21 +84,21 @@ func runSign(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("keygen", "bpflab keygen --signer NAME [--out FILE]", stdout)
+	fs := command.NewFlags("keygen", "bpflab keygen --signer NAME [--out FILE]", stdout)
 	signer := fs.String("signer", "", "name of the key holder (required)")
 	out := fs.String("out", defaultSigningKey(), "where to write the private key; the public key goes to OUT.pub")
-	operands, err := fs.parse(args)
+	operands, err := fs.ParseArgs(args)
 	if err != nil {
 		return err
 	}
 	if len(operands) > 0 {
-		return usagef("unexpected arguments %q", operands)
+		return command.Usagef("unexpected arguments %q", operands)
 	}
 	if *signer == "" {
-		return usagef("--signer is required, e.g. --signer 'bpflab release key 2026'")
+		return command.Usagef("--signer is required, e.g. --signer 'bpflab release key 2026'")
 	}
 	if _, err := os.Stat(*out); err == nil {
-		return usagef("%s exists; refusing to overwrite a signing key", *out)
+		return command.Usagef("%s exists; refusing to overwrite a signing key", *out)
 	}
 	k, err := objsign.GenerateKey(*signer)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/bpflab/bpflab/bpf/execve"
+	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/privilege"
 	"github.com/bpflab/bpflab/internal/pseudofs"
 )
@@ -19,27 +20,27 @@ const traceUsage = "usage: bpflab trace execve [--pid N] [--json] [--counts] [-n
 
 func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	env := newEnv(stdout, stderr)
-	_, rest, err := subcommand(args, "trace", traceUsage, stdout, "execve")
+	_, rest, err := command.Subcommand(args, "trace", traceUsage, stdout, "execve")
 	if err != nil {
 		return err
 	}
-	fs := newFlags("trace execve", traceUsage, stdout)
+	fs := command.NewFlags("trace execve", traceUsage, stdout)
 	pid := fs.Uint("pid", 0, "only events of this process (thread group id)")
 	asJSON := fs.Bool("json", false, "one JSON object per event")
 	counts := fs.Bool("counts", false, "at exit, print execve calls per PID (all processes) from the counts map")
 	limit := fs.Int("n", 0, "stop after this many events (0: until Ctrl-C)")
-	operands, err := fs.parseInterleaved(rest)
+	operands, err := fs.ParseInterleaved(rest)
 	if err != nil {
 		return err
 	}
 	if len(operands) > 0 {
-		return usagef("trace execve: unexpected arguments %q", operands)
+		return command.Usagef("trace execve: unexpected arguments %q", operands)
 	}
 	if *pid > 1<<22 {
-		return usagef("trace execve: --pid %d is beyond the kernel's PID range", *pid)
+		return command.Usagef("trace execve: --pid %d is beyond the kernel's PID range", *pid)
 	}
 	if err := privilege.Check(privilege.JobTracing); err != nil {
-		return &UsageError{Err: err}
+		return &command.UsageError{Err: err}
 	}
 	// Attaching needs tracefs; the tracer needs no pins but maps may need
 	// the memlock limit lifted on kernels before 5.11.

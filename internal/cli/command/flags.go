@@ -1,4 +1,4 @@
-package cli
+package command
 
 import (
 	"errors"
@@ -8,36 +8,38 @@ import (
 	"strings"
 )
 
-// flagSet is a command's flags with its help text. Every command parses
+// FlagSet is a command's flags with its help text. Every command parses
 // through it, so errors and -h behave the same everywhere: a flag error is
 // a *UsageError naming the flag and pointing at -h (exit 2); -h prints the
 // synopsis and the flags on stdout and exits 0.
-type flagSet struct {
+type FlagSet struct {
 	*flag.FlagSet
 	synopsis string // "bpflab NAME ..." line(s), or a longer text starting with it
 	stdout   io.Writer
 }
 
-func newFlags(name, synopsis string, stdout io.Writer) *flagSet {
+// NewFlags makes the flags of command name ("kernels fetch" for a
+// subcommand); synopsis is its help text, starting "bpflab name ...".
+func NewFlags(name, synopsis string, stdout io.Writer) *FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned and printed once, by Run
 	fs.Usage = func() {}
-	return &flagSet{FlagSet: fs, synopsis: synopsis, stdout: stdout}
+	return &FlagSet{FlagSet: fs, synopsis: synopsis, stdout: stdout}
 }
 
-// parse parses flags up to the first operand and returns the operands
+// ParseArgs parses flags up to the first operand and returns the operands
 // (what follows may be another program's flags, as for exec).
-func (f *flagSet) parse(args []string) ([]string, error) {
+func (f *FlagSet) ParseArgs(args []string) ([]string, error) {
 	if err := f.Parse(args); err != nil {
 		return nil, f.failed(err)
 	}
 	return f.Args(), nil
 }
 
-// parseInterleaved lets flags come before, between or after operands
+// ParseInterleaved lets flags come before, between or after operands
 // (`bpflab kernels fetch 6.1 --cache DIR`), which flag.Parse alone stops
 // at; everything after "--" is an operand.
-func (f *flagSet) parseInterleaved(args []string) ([]string, error) {
+func (f *FlagSet) ParseInterleaved(args []string) ([]string, error) {
 	var operands []string
 	for {
 		if err := f.Parse(args); err != nil {
@@ -55,16 +57,16 @@ func (f *flagSet) parseInterleaved(args []string) ([]string, error) {
 	}
 }
 
-func (f *flagSet) failed(err error) error {
+func (f *FlagSet) failed(err error) error {
 	if errors.Is(err, flag.ErrHelp) {
 		f.help()
-		return errHelp
+		return ErrHelp
 	}
-	return usagef("%v (see bpflab %s -h)", err, strings.Fields(f.Name())[0])
+	return Usagef("%v (see bpflab %s -h)", err, strings.Fields(f.Name())[0])
 }
 
 // help prints the synopsis and the flags with their defaults.
-func (f *flagSet) help() {
+func (f *FlagSet) help() {
 	s := f.synopsis
 	if !strings.HasPrefix(s, "usage:") {
 		s = "usage: " + s
@@ -80,29 +82,29 @@ func (f *flagSet) help() {
 	}
 }
 
-// subcommand splits off the subcommand of `bpflab what SUB ...`. With no
-// subcommand or -h it prints the help (usage) and returns errHelp or a
+// Subcommand splits off the subcommand of `bpflab what SUB ...`. With no
+// subcommand or -h it prints the help (usage) and returns ErrHelp or a
 // *UsageError.
-func subcommand(args []string, what, help string, stdout io.Writer, subs ...string) (string, []string, error) {
+func Subcommand(args []string, what, help string, stdout io.Writer, subs ...string) (string, []string, error) {
 	if len(args) == 0 {
-		return "", nil, usagef("missing subcommand (one of %s; see bpflab %s -h)", strings.Join(subs, ", "), what)
+		return "", nil, Usagef("missing subcommand (one of %s; see bpflab %s -h)", strings.Join(subs, ", "), what)
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, help)
-		return "", nil, errHelp
+		return "", nil, ErrHelp
 	}
 	for _, s := range subs {
 		if args[0] == s {
 			return s, args[1:], nil
 		}
 	}
-	return "", nil, usagef("unknown subcommand %q (one of %s)", args[0], strings.Join(subs, ", "))
+	return "", nil, Usagef("unknown subcommand %q (one of %s)", args[0], strings.Join(subs, ", "))
 }
 
-// splitList splits a comma-separated flag value, dropping blanks ("" is the
+// SplitList splits a comma-separated flag value, dropping blanks ("" is the
 // empty list).
-func splitList(s string) []string {
+func SplitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
