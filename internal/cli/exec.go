@@ -68,6 +68,9 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *kname == "" {
 		return command.Usagef("missing --kernel (a manifest name such as 6.1, host, or a bzImage path)")
 	}
+	if *backend != "qemu" && *backend != "vng" && *backend != "host" {
+		return command.Usagef("unknown --backend %q (want qemu, vng or host)", *backend)
+	}
 	if _, err := os.Stat(bin); err != nil {
 		return command.Usagef("binary: %w", err)
 	}
@@ -78,9 +81,6 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if k == nil || *backend == "host" {
 		return execHost(ctx, bin, binArgs, *timeout, stdout, stderr)
 	}
-	if *backend != "qemu" && *backend != "vng" {
-		return command.Usagef("unknown --backend %q (want qemu, vng or host)", *backend)
-	}
 	if err := initramfs.CheckStatic(bin); err != nil {
 		return command.AsUsage(err)
 	}
@@ -89,29 +89,35 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		return execJob(ctx, vb, k, bin, binArgs, *modules, nil, *timeout, *keep, *verbose, stdout, stderr)
+		return runInVM(ctx, vb, execJobFor(k, bin, binArgs, *modules, *timeout, stdout), "exec", *keep, *verbose, stderr)
 	}
-	b := &qemu.Backend{CacheDir: *cache}
-	if *cache == "" {
+	var log func(string, ...any)
+	if *verbose {
+		log = func(f string, a ...any) { fmt.Fprintf(stderr, "bpflab exec: "+f+"\n", a...) }
+	}
+	job := execJobFor(k, bin, binArgs, *modules, *timeout, stdout)
+	job.Autoload = command.SplitList(*autoload)
+	job.Tools = vm.FindTools(command.SplitList(*tools)...)
+	return runInVM(ctx, qemuBackend(*cache, log), job, "exec", *keep, *verbose, stderr)
+}
+
+// qemuBackend is the qemu backend of one command: the kernel cache dir
+// (default the user's), and as the guest's /init the small bpflab-guest
+// if it is around (a smaller initramfs), else bpflab itself when it is
+// static (cmd/bpflab's init runs the guest when it is PID 1).
+func qemuBackend(cache string, log func(string, ...any)) *qemu.Backend {
+	b := &qemu.Backend{CacheDir: cache, Log: log}
+	if cache == "" {
 		if d, err := kernel.DefaultCacheDir(); err == nil {
 			b.CacheDir = d
 		}
 	}
-	// The small bpflab-guest if it is around (a smaller initramfs), else
-	// bpflab itself (see init above) when it is static.
 	if _, err := qemu.FindGuest(); err != nil {
 		if self, err := os.Executable(); err == nil && initramfs.CheckStatic(self) == nil {
 			b.GuestBinary = self
 		}
 	}
-	if *verbose {
-		b.Log = func(f string, a ...any) { fmt.Fprintf(stderr, "bpflab exec: "+f+"\n", a...) }
-	}
-	extra := func(job *vm.Job) {
-		job.Autoload = command.SplitList(*autoload)
-		job.Tools = vm.FindTools(command.SplitList(*tools)...)
-	}
-	return execJob(ctx, b, k, bin, binArgs, *modules, extra, *timeout, *keep, *verbose, stdout, stderr)
+	return b
 }
 
 // execVng is the virtme-ng backend: it runs the static bpflab-guest from
@@ -127,34 +133,36 @@ func execVng() (vm.Backend, error) {
 	return vng.New(runner), nil
 }
 
-// execJob runs one binary in kernel k on backend b and turns the outcome
-// into bpflab exec's exit status.
-func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArgs []string, modules string,
-	extra func(*vm.Job), timeout time.Duration, keep, verbose bool, stdout, stderr io.Writer) error {
-	work, err := os.MkdirTemp("", "bpflab-exec-")
-	if err != nil {
-		return err
-	}
-	job := vm.Job{
+// execJobFor is the job of `bpflab exec`: one binary, its output
+// streamed.
+func execJobFor(k *vm.Kernel, bin string, binArgs []string, modules string, timeout time.Duration, stdout io.Writer) vm.Job {
+	return vm.Job{
 		Kernel:   k,
 		Binaries: []vm.Binary{{Name: filepath.Base(bin), Path: bin, Args: binArgs}},
-		WorkDir:  work,
+		Modules:  command.SplitList(modules),
 		Timeout:  timeout,
 		Stream:   func(_ string, line []byte) { stdout.Write(line) },
 	}
-	job.Modules = command.SplitList(modules)
-	if extra != nil {
-		extra(&job)
+}
+
+// runInVM runs a job of one binary on backend b in a new work dir and
+// turns the outcome into the command's exit status: the binary's own, or
+// ExitVM, saying where the console log is, when the VM failed.
+func runInVM(ctx context.Context, b vm.Backend, job vm.Job, name string, keep, verbose bool, stderr io.Writer) error {
+	work, err := os.MkdirTemp("", "bpflab-"+name+"-")
+	if err != nil {
+		return err
 	}
+	job.WorkDir = work
 	run, err := b.Run(ctx, job)
 	if verbose && run != nil {
-		fmt.Fprintf(stderr, "bpflab exec: %s %s (%s): %v\n", run.Backend, run.Release, run.Accel, run.Phases)
+		fmt.Fprintf(stderr, "bpflab %s: %s %s (%s): %v\n", name, run.Backend, run.Release, run.Accel, run.Phases)
 	}
 	if err != nil || run == nil || len(run.Results) != 1 {
 		if err == nil {
 			err = errors.New("the guest reported no result")
 		}
-		fmt.Fprintf(stderr, "bpflab exec: kernel %s: %v\nbpflab exec: console log kept in %s\n", k.Name, err, work)
+		fmt.Fprintf(stderr, "bpflab %s: kernel %s: %v\nbpflab %s: console log kept in %s\n", name, job.Kernel.Name, err, name, work)
 		return &command.ExitError{Code: command.ExitVM}
 	}
 	if !keep {

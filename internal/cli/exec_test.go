@@ -24,6 +24,7 @@ func TestExecUsage(t *testing.T) {
 		{"missing binary", []string{"exec", "--kernel", fake, "/nonexistent/x.test"}, 2},
 		{"missing kernel path", []string{"exec", "--kernel", "/nonexistent/bzImage", "/bin/sh"}, 2},
 		{"dynamic binary in a VM", []string{"exec", "--kernel", fake, "/bin/sh"}, 2},
+		{"unknown backend", []string{"exec", "--backend", "kvm", "--kernel", "no-such-kernel", "/bin/sh"}, 2},
 		{"unknown kernel name", []string{"exec", "--kernel", "no-such-kernel", "/bin/sh"}, 1},
 	}
 	for _, tt := range tests {

@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/bpflab/bpflab/internal/cli/command"
@@ -16,7 +14,6 @@ import (
 	"github.com/bpflab/bpflab/internal/pseudofs"
 	"github.com/bpflab/bpflab/internal/replay"
 	"github.com/bpflab/bpflab/internal/vm"
-	"github.com/bpflab/bpflab/internal/vm/qemu"
 )
 
 // Guest paths of the replay's inputs (carried in the initramfs).
@@ -138,39 +135,15 @@ func replayInVM(ctx context.Context, r replayJob, stdout, stderr io.Writer) erro
 		files[replayPolicy] = r.policy
 		guestArgs = append(guestArgs, "--policy", replayPolicy)
 	}
-	work, err := os.MkdirTemp("", "bpflab-replay-")
-	if err != nil {
-		return err
-	}
-	b := &qemu.Backend{CacheDir: r.cache, Log: func(f string, a ...any) { fmt.Fprintf(stderr, "bpflab replay: "+f+"\n", a...) }}
-	if b.CacheDir == "" {
-		if d, err := kernel.DefaultCacheDir(); err == nil {
-			b.CacheDir = d
-		}
-	}
-	if _, err := qemu.FindGuest(); err != nil {
-		b.GuestBinary = self
-	}
+	log := func(f string, a ...any) { fmt.Fprintf(stderr, "bpflab replay: "+f+"\n", a...) }
 	job := vm.Job{
 		Kernel:   k,
 		Binaries: []vm.Binary{{Name: "replay", Path: self, Args: guestArgs}},
 		Modules:  []string{"veth"},
 		Files:    files,
-		WorkDir:  work,
 		Timeout:  r.timeout,
 		Stream:   func(_ string, line []byte) { stdout.Write(line) },
 	}
-	run, err := b.Run(ctx, job)
-	if err != nil || run == nil || len(run.Results) != 1 {
-		if err == nil {
-			err = errors.New("the guest reported no result")
-		}
-		fmt.Fprintf(stderr, "bpflab replay: kernel %s: %v\nbpflab replay: console log in %s\n", k.Name, err, filepath.Join(work, "console.log"))
-		return &command.ExitError{Code: command.ExitVM}
-	}
-	os.RemoveAll(work)
-	if code := run.Results[0].ExitCode; code != 0 {
-		return &command.ExitError{Code: code} // the guest's replay printed why
-	}
-	return nil
+	// The guest's replay printed why it failed, if it did.
+	return runInVM(ctx, qemuBackend(r.cache, log), job, "replay", false, false, stderr)
 }
