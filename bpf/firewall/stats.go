@@ -9,10 +9,10 @@ type Stats struct {
 	Dropped   uint64 // XDP_DROP because the source is blocked
 	Malformed uint64 // XDP_DROP because headers were truncated or invalid
 	NonIP     uint64 // neither IPv4 nor IPv6 (passed)
-	VLAN      uint64 // carried one 802.1Q/802.1ad tag
+	VLAN      uint64 // first 802.1Q/802.1ad tag complete (a second tag is Malformed)
 	IPv4      uint64 // well-formed IPv4
 	IPv6      uint64 // well-formed IPv6
-	NoList    uint64 // blocklist slot empty, passed (fail open)
+	NoList    uint64 // lookups that found the blocklist slot empty (fail open)
 }
 
 // Stats reads and sums the per-CPU counters.
