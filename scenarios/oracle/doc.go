@@ -13,9 +13,10 @@
 //
 // Random mutations run for a time budget, not a count, because the same
 // binary runs on the host and under TCG emulation: BPFLAB_ORACLE_BUDGET
-// (a Go duration, default 3s per path) sets it, BPFLAB_SEED fixes the seed.
-// Each test logs its seed and frames per second. A failure prints the frame
-// in hex and a repro line; FuzzFirewall replays committed frames
-// (testdata/fuzz/FuzzFirewall, embedded so VMs run them too) and is the
-// host's coverage-guided fuzzer (`make fuzz`).
+// (a Go duration, default 2s for each of the two corpus tests) sets it,
+// BPFLAB_SEED fixes the seed. Each test logs its seed and frames per
+// second. A failure prints the frame in hex and a repro line. The committed
+// fuzz corpus (testdata/fuzz/FuzzFirewall) is embedded and replayed by both
+// corpus tests, so VMs run it too; FuzzFirewall is the host's
+// coverage-guided fuzzer (`make fuzz`).
 package oracle

@@ -101,7 +101,7 @@ func budget(t testing.TB) time.Duration {
 		require.NoError(t, err, "BPFLAB_ORACLE_BUDGET=%q: want a Go duration such as 5s", s)
 		return d
 	}
-	return 3 * time.Second
+	return 2 * time.Second
 }
 
 // repro is what a failure prints so the frame can be run again anywhere:

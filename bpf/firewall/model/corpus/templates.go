@@ -3,8 +3,8 @@ package corpus
 import (
 	"encoding/binary"
 	"fmt"
-	"strconv"
 	"net/netip"
+	"strconv"
 )
 
 // Frame is one generated frame and what it is.
@@ -32,11 +32,11 @@ type Tags int
 
 // The tag stacks the templates come with.
 const (
-	Untagged Tags = iota
-	Dot1Q         // one 802.1Q tag
-	Dot1AD        // one 802.1ad (S-)tag
-	QinQ          // 802.1ad outer, 802.1Q inner
-	Dot1QDot1Q    // two 802.1Q tags
+	Untagged   Tags = iota
+	Dot1Q           // one 802.1Q tag
+	Dot1AD          // one 802.1ad (S-)tag
+	QinQ            // 802.1ad outer, 802.1Q inner
+	Dot1QDot1Q      // two 802.1Q tags
 )
 
 var tagNames = map[Tags]string{Untagged: "plain", Dot1Q: "802.1Q", Dot1AD: "802.1ad", QinQ: "QinQ", Dot1QDot1Q: "802.1Q+802.1Q"}
