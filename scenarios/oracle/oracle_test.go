@@ -110,7 +110,7 @@ func budget(t testing.TB) time.Duration {
 func repro(f corpus.Frame, seed uint64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "frame %q (%d bytes): %x\n", f.Name, len(f.Bytes), f.Bytes)
-	fmt.Fprintf(&b, "repro: printf 'go test fuzz v1\\n[]byte(%%s)\\n' '%s' > scenarios/oracle/testdata/fuzz/FuzzFirewall/repro && go test -run 'FuzzFirewall/repro' ./scenarios/oracle", strconv.Quote(string(f.Bytes)))
+	fmt.Fprintf(&b, "repro: printf 'go test fuzz v1\\n[]byte(%%s)\\n' '%s' > scenarios/oracle/testdata/fuzz/FuzzFirewall/repro && go test -run 'FuzzFirewall/repro' ./scenarios/oracle", strings.ReplaceAll(strconv.QuoteToASCII(string(f.Bytes)), "'", `\x27`))
 	if seed != 0 {
 		fmt.Fprintf(&b, "\n   or: BPFLAB_SEED=%d go test -run '%s' ./scenarios/oracle", seed, "TestCorpus")
 	}
