@@ -67,6 +67,14 @@ func setComm(name string) error {
 	return unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(b)), 0, 0, 0)
 }
 
+// init keeps an identity child's main goroutine on the main thread (only
+// init runs there for sure), so thread 0's calls come from tid == tgid.
+func init() {
+	if os.Getenv(envMode) == modeIdent {
+		runtime.LockOSThread()
+	}
+}
+
 // ident runs the identity child. Protocol on stdout: "uid U gid G", one
 // "tid I T" line per thread (I: 0 main, 1..identThreads), then "ready";
 // it then waits for "go" on stdin, makes the calls and exits 0.
@@ -75,7 +83,6 @@ func ident() int {
 		fmt.Fprintf(os.Stderr, "execve child: ident: "+f+"\n", a...)
 		return 6
 	}
-	runtime.LockOSThread() // the main goroutine stays on the main thread
 	runtime.GOMAXPROCS(identThreads + 1)
 	debug.SetGCPercent(-1)
 	// Go applies these to every thread of the process.

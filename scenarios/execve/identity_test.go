@@ -140,6 +140,7 @@ func TestEventIdentities(t *testing.T) {
 				ids[tid] = fmt.Sprintf("thread %d", i)
 			}
 			require.NotContains(t, ids, c.tgid)
+			ids[c.tgid] = "tgid"
 
 			missedBefore, err := tr.Missed()
 			require.NoError(t, err)
@@ -173,10 +174,10 @@ func TestEventIdentities(t *testing.T) {
 				var call string
 				_, err := fmt.Sscanf(strings.TrimPrefix(ev.Filename, identPrefix), "%d-%s", &i, &call)
 				require.NoError(t, err, "event filename %q", ev.Filename)
-				assert.Equal(t, c.tids[i], ev.PID, "%s: pid (thread id) of thread %d; ids in play: %v", ev.Filename, i, ids)
-				assert.Equal(t, c.tgid, ev.TGID, "%s: tgid", ev.Filename)
-				assert.Equal(t, uint32(os.Getpid()), ev.PPID, "%s: ppid", ev.Filename)
-				assert.Equal(t, uint32(identUID), ev.UID, "%s: uid (gid is %d)", ev.Filename, identGID)
+				assert.Equal(t, int(c.tids[i]), int(ev.PID), "%s: pid (thread id) of thread %d; ids in play: %v", ev.Filename, i, ids)
+				assert.Equal(t, int(c.tgid), int(ev.TGID), "%s: tgid", ev.Filename)
+				assert.Equal(t, os.Getpid(), int(ev.PPID), "%s: ppid", ev.Filename)
+				assert.Equal(t, identUID, int(ev.UID), "%s: uid (gid is %d)", ev.Filename, identGID)
 				assert.Equal(t, call == "execveat", ev.Execveat, "%s: execveat flag", ev.Filename)
 				assert.Equal(t, identComm(i), ev.Comm, "%s: comm of thread %d", ev.Filename, i)
 				assert.False(t, ev.FilenameFault, "%s", ev.Filename)
