@@ -20,6 +20,7 @@ import (
 const (
 	replayPcap   = "/bpflab/files/capture.pcap"
 	replayPolicy = "/bpflab/files/policy"
+	replayExpect = "/bpflab/files/expect"
 )
 
 // runReplay is `bpflab replay --pcap FILE --kernel K [--policy FILE]`:
@@ -36,11 +37,12 @@ func runReplay(ctx context.Context, args []string) error {
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+" or ~/.cache/bpflab)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "deadline for the whole replay, boot included")
 	label := fs.String("label", "", "kernel name in the heading (default --kernel; set for the run inside a guest)")
+	expect := fs.String("expect", "", "per-frame expectation column: `model` (the firewall's reference model) or a FILE of \"FRAME pass|drop\" lines")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *pcap == "" || fs.NArg() > 0 {
-		return usageError{"usage: bpflab replay --pcap FILE [--kernel K] [--policy FILE] [--mode auto|native|generic]"}
+		return usageError{"usage: bpflab replay --pcap FILE [--kernel K] [--policy FILE] [--mode auto|native|generic] [--expect model|FILE]"}
 	}
 	// Check the inputs on the host first: a bad file fails before a boot.
 	if _, err := replay.ReadCapture(*pcap); err != nil {
@@ -52,6 +54,9 @@ func runReplay(ctx context.Context, args []string) error {
 	inner := []string{"--pcap", *pcap, "--mode", *mode, "--kernel", *label}
 	if *policy != "" {
 		inner = append(inner, "--policy", *policy)
+	}
+	if *expect != "" {
+		inner = append(inner, "--expect", *expect)
 	}
 	if *kern == "host" {
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -77,6 +82,15 @@ func runReplay(ctx context.Context, args []string) error {
 	if *policy != "" {
 		files[replayPolicy] = *policy
 		guestArgs = append(guestArgs, "--policy", replayPolicy)
+	}
+	switch *expect {
+	case "", replay.ExpectModel:
+		if *expect != "" {
+			guestArgs = append(guestArgs, "--expect", *expect)
+		}
+	default:
+		files[replayExpect] = *expect
+		guestArgs = append(guestArgs, "--expect", replayExpect)
 	}
 	work, err := os.MkdirTemp("", "bpflab-replay-")
 	if err != nil {

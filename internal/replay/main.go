@@ -22,7 +22,7 @@ const (
 )
 
 // Main replays a capture on the running kernel and prints the verdicts:
-// `--pcap FILE [--policy FILE] [--mode auto|native|generic]`. It is what
+// `--pcap FILE [--policy FILE] [--mode auto|native|generic] [--expect model|FILE]`. It is what
 // `bpflab replay` runs on the host or inside a guest.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
@@ -31,6 +31,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	policyPath := fs.String("policy", "", "blocklist `FILE` as `bpflab policy load` reads it (one CIDR per line)")
 	mode := fs.String("mode", "auto", "XDP attach mode on dut0: auto, native or generic")
 	label := fs.String("kernel", "", "kernel name for the heading (default: uname -r)")
+	expectSpec := fs.String("expect", "", "per-frame expectations: `model` (the firewall's reference model under --policy) or a FILE of \"FRAME pass|drop\" lines")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
@@ -53,10 +54,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(ExitUsage, err)
 	}
+	expect, err := Expect(*expectSpec, frames, policy)
+	if err != nil {
+		return fail(ExitUsage, err)
+	}
 	if err := testenv.Prepare(); err != nil {
 		return fail(ExitInfra, err)
 	}
-	vs, err := Run(ctx, Options{Frames: frames, Policy: policy, Mode: m})
+	vs, err := Run(ctx, Options{Frames: frames, Policy: policy, Mode: m, Expect: expect})
 	if err != nil {
 		return fail(ExitInfra, err)
 	}

@@ -153,6 +153,7 @@ func TestMainBadInput(t *testing.T) {
 		{[]string{"--pcap", filepath.Join(dir, "missing.pcap")}, "missing.pcap"},
 		{[]string{"--pcap", pcap, "--policy", badPolicy}, "policy"},
 		{[]string{"--pcap", pcap, "--mode", "turbo"}, "--mode \"turbo\""},
+		{[]string{"--pcap", pcap, "--expect", filepath.Join(dir, "no-such-expect")}, "no-such-expect"},
 	} {
 		var out, errb bytes.Buffer
 		assert.Equal(t, ExitUsage, Main(context.Background(), tc.args, &out, &errb), "%q", tc.args)
