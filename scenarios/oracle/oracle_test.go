@@ -45,10 +45,30 @@ var (
 
 // templates are the template frames from an allowed and a blocked source.
 func templates() []corpus.Frame {
+	return append(templatesFrom(allowed4, allowed6), templatesFrom(blocked4, blocked6)...)
+}
+
+func templatesFrom(src4, src6 netip.Addr) []corpus.Frame {
 	var out []corpus.Frame
-	for _, src := range [][2]netip.Addr{{allowed4, allowed6}, {blocked4, blocked6}} {
-		for _, f := range corpus.Templates(src[0], src[1]) {
-			f.Name += " from " + src[0].String() + "/" + src[1].String()
+	for _, f := range corpus.Templates(src4, src6) {
+		f.Name += " from " + src4.String() + "/" + src6.String()
+		out = append(out, f)
+	}
+	return out
+}
+
+// truncations are every truncation (from 14 bytes) of the allowed-source
+// templates, and of the blocked-source ones those where the source
+// matters: the lengths the lab policy drops as blocked, and the one byte
+// shorter than the first of them. Below that a frame is malformed
+// whatever its source, which the allowed-source cuts cover already.
+func truncations() []corpus.Frame {
+	out := corpus.Truncations(templatesFrom(allowed4, allowed6), model.EthernetLen)
+	blocked := corpus.Truncations(templatesFrom(blocked4, blocked6), model.EthernetLen)
+	for i, f := range blocked {
+		next := i+1 < len(blocked) && len(blocked[i+1].Bytes) == len(f.Bytes)+1 &&
+			labPolicy.Judge(blocked[i+1].Bytes).Reason == model.Blocked
+		if next || labPolicy.Judge(f.Bytes).Reason == model.Blocked {
 			out = append(out, f)
 		}
 	}

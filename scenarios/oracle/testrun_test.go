@@ -36,7 +36,7 @@ func TestCorpusTestRun(t *testing.T) {
 			// a policy shows.
 			fixed := slices.Concat(tmpl, corpus.EdgeFrames(pol.p), corpus.EdgeFrames(labPolicy))
 			if i == 0 {
-				fixed = slices.Concat(corpus.Truncations(tmpl, model.EthernetLen), fixed, committedFrames(t))
+				fixed = slices.Concat(truncations(), fixed, committedFrames(t))
 			}
 			bad := 0
 			before := stats(t, fw)

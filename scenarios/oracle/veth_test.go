@@ -134,7 +134,7 @@ func TestCorpusVeth(t *testing.T) {
 	t.Logf("seed %d (replay with BPFLAB_SEED=%d)", s, s)
 	tmpl := templates()
 	var fixed []corpus.Frame
-	for _, f := range slices.Concat(corpus.Truncations(tmpl, model.EthernetLen), corpus.EdgeFrames(labPolicy), committedFrames(t)) {
+	for _, f := range slices.Concat(truncations(), corpus.EdgeFrames(labPolicy), committedFrames(t)) {
 		if len(f.Bytes) >= model.EthernetLen && corpus.Documentation(f.Bytes) {
 			fixed = append(fixed, f)
 		}
