@@ -161,14 +161,14 @@ func TestCorpusVeth(t *testing.T) {
 						batch = append(batch, f)
 					}
 				}
-				if bad += l.judge(t, batch, g.Seed); bad >= maxReports {
+				if bad += l.judge(t, batch, s); bad >= maxReports {
 					t.Fatalf("stopping after %d disagreements", bad)
 				}
 				n += len(batch)
 			}
 			randTime := time.Since(start)
 			assert.Zero(t, l.cap.Foreign(), "unexpected frames on dut0 (they skew the counters): %x", l.cap.ForeignFrames())
-			t.Logf("%s: %d fixed frames in %s (%.0f frames/s); %d random frames (seed %d) in %s (%.0f frames/s)",
+			t.Logf("%s: %d fixed frames in %s (%.0f frames/s); %d random frames (stream seed %d, BPFLAB_SEED replays it) in %s (%.0f frames/s)",
 				mode, len(fixed), fixedTime.Round(time.Millisecond), float64(len(fixed))/fixedTime.Seconds(),
 				n, g.Seed, randTime.Round(time.Millisecond), float64(n)/randTime.Seconds())
 		})
