@@ -67,7 +67,7 @@ func TestCorpusTestRun(t *testing.T) {
 				n++
 			}
 			randTime := time.Since(start)
-			t.Logf("%d fixed frames in %s (%.0f frames/s); %d random frames (stream seed %d, BPFLAB_SEED replays it) in %s (%.0f frames/s)",
+			t.Logf("%d fixed frames in %s (%.0f frames/s); %d random frames (stream seed %d, from the seed above) in %s (%.0f frames/s)",
 				len(fixed), fixedTime.Round(time.Millisecond), float64(len(fixed))/fixedTime.Seconds(),
 				n, g.Seed, randTime.Round(time.Millisecond), float64(n)/randTime.Seconds())
 		})

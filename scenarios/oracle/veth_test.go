@@ -168,7 +168,7 @@ func TestCorpusVeth(t *testing.T) {
 			}
 			randTime := time.Since(start)
 			assert.Zero(t, l.cap.Foreign(), "unexpected frames on dut0 (they skew the counters): %x", l.cap.ForeignFrames())
-			t.Logf("%s: %d fixed frames in %s (%.0f frames/s); %d random frames (stream seed %d, BPFLAB_SEED replays it) in %s (%.0f frames/s)",
+			t.Logf("%s: %d fixed frames in %s (%.0f frames/s); %d random frames (stream seed %d, from the seed above) in %s (%.0f frames/s)",
 				mode, len(fixed), fixedTime.Round(time.Millisecond), float64(len(fixed))/fixedTime.Seconds(),
 				n, g.Seed, randTime.Round(time.Millisecond), float64(n)/randTime.Seconds())
 		})
