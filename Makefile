@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/.cache/bin:$(PATH)
 GO ?= go
 OUT ?= out
 
-.PHONY: setup generate build kernels lint unit matrix test bench clean
+.PHONY: setup generate build kernels lint unit matrix test bench fuzz clean
 
 setup:
 	@bash scripts/setup
@@ -48,6 +48,13 @@ test: lint kernels unit matrix
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x $$($(GO) list ./... | grep -v /internal/bench)
 	BPFLAB_SLOW=1 $(GO) test -count=1 -timeout 2h -run TestBackendsAgree -bench . -benchtime 1x -v ./internal/bench
+
+# Coverage-guided fuzzing of the XDP firewall against its model on the host
+# kernel (root), for a bounded time; a finding lands in
+# scenarios/oracle/testdata/fuzz/FuzzFirewall: commit it as a corpus entry.
+FUZZTIME ?= 30s
+fuzz: setup
+	$(GO) test -run '^$$' -fuzz '^FuzzFirewall$$' -fuzztime $(FUZZTIME) ./scenarios/oracle
 
 clean:
 	rm -rf $(OUT) .cache

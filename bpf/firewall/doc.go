@@ -3,7 +3,11 @@
 // CIDR prefixes and counts every verdict per CPU.
 //
 // Verdicts:
-//   - source address in a blocklist: XDP_DROP, counted Dropped;
+//   - source address in a blocklist: XDP_DROP, counted Dropped. An
+//     IPv4-mapped IPv6 source (::ffff:a.b.c.d) is the IPv4 host a.b.c.d and
+//     is looked up in the IPv4 list only (the policy refuses mapped
+//     prefixes and asks for the IPv4 form), so a blocked IPv4 host cannot
+//     get in by spelling its address in IPv6;
 //   - truncated Ethernet, VLAN, IPv4 or IPv6 header, IPv4 ihl < 5 or a header
 //     longer than the frame, an IP version that contradicts the EtherType,
 //     or more than one 802.1Q/802.1ad tag: XDP_DROP, counted Malformed. A
@@ -11,6 +15,20 @@
 //     blocked host in by malforming or stacking headers;
 //   - anything that is not IP (ARP, LLDP, ...): XDP_PASS, counted NonIP;
 //   - everything else: XDP_PASS.
+//
+// Only the headers up to the source address are parsed: IPv4 options (which
+// must fit in the frame, as ihl says) and IPv6 extension headers are not
+// looked at, and every fragment is judged by its source like any packet
+// (each fragment carries it). The IPv4 total length is not checked.
+//
+// Counters (Stats): every frame counts exactly once in Passed, Dropped or
+// Malformed. VLAN counts each frame whose first tag is complete, also when a
+// second tag follows and the frame is Malformed; IPv4 and IPv6 count frames
+// whose IP header is well formed (they end Passed or Dropped); NonIP counts
+// passed non-IP frames; NoList counts each lookup that found its blocklist
+// slot empty (the frame then passes: fail open). The package
+// bpf/firewall/model is this policy written as plain Go, the oracle the
+// scenarios judge every kernel against.
 //
 // Each blocklist is an LPM trie held in slot 0 of a one-slot array-of-maps
 // (blocklist_v4, blocklist_v6). Block and Unblock edit the trie in place;

@@ -116,6 +116,15 @@ static __always_inline int check_v4(void *cur, void *data_end)
 	return verdict(FW_STAT_PASSED, XDP_PASS);
 }
 
+/* ::ffff:0:0/96: ten zero bytes, then 0xff 0xff. */
+static __always_inline int v4_mapped(const __u8 *a)
+{
+	for (int i = 0; i < 10; i++)
+		if (a[i])
+			return 0;
+	return a[10] == 0xff && a[11] == 0xff;
+}
+
 static __always_inline int check_v6(void *cur, void *data_end)
 {
 	struct ipv6hdr *ip6 = cur;
@@ -127,6 +136,18 @@ static __always_inline int check_v6(void *cur, void *data_end)
 		return verdict(FW_STAT_MALFORMED, XDP_DROP);
 	count(FW_STAT_IPV6);
 	__builtin_memcpy(key.addr, &ip6->saddr, sizeof(key.addr));
+	/* An IPv4-mapped source (::ffff:a.b.c.d) is the IPv4 host a.b.c.d:
+	 * the policy refuses mapped prefixes and asks for the IPv4 form, so
+	 * the IPv4 list is the one that decides. Otherwise a blocked IPv4
+	 * host would get in by spelling its address in IPv6. */
+	if (v4_mapped(key.addr)) {
+		struct fw_lpm_v4 key4 = { .prefixlen = 32 };
+
+		__builtin_memcpy(key4.addr, &key.addr[12], sizeof(key4.addr));
+		if (blocked(&blocklist_v4, &key4))
+			return verdict(FW_STAT_DROPPED, XDP_DROP);
+		return verdict(FW_STAT_PASSED, XDP_PASS);
+	}
 	if (blocked(&blocklist_v6, &key))
 		return verdict(FW_STAT_DROPPED, XDP_DROP);
 	return verdict(FW_STAT_PASSED, XDP_PASS);

@@ -25,10 +25,10 @@ enum fw_stat {
 	FW_STAT_DROPPED = 1,  /* XDP_DROP: source address in a blocklist */
 	FW_STAT_MALFORMED = 2, /* XDP_DROP: truncated or invalid headers */
 	FW_STAT_NON_IP = 3,   /* neither IPv4 nor IPv6 (ARP, LLDP, ...), passed */
-	FW_STAT_VLAN = 4,     /* carried one 802.1Q/802.1ad tag */
+	FW_STAT_VLAN = 4,     /* first 802.1Q/802.1ad tag complete */
 	FW_STAT_IPV4 = 5,     /* well-formed IPv4 */
 	FW_STAT_IPV6 = 6,     /* well-formed IPv6 */
-	FW_STAT_NO_LIST = 7,  /* blocklist slot empty; passed (fail open) */
+	FW_STAT_NO_LIST = 7,  /* a lookup found its slot empty (fail open) */
 	FW_STAT_MAX = 8,
 };
 

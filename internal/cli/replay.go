@@ -20,13 +20,17 @@ import (
 const (
 	replayPcap   = "/bpflab/files/capture.pcap"
 	replayPolicy = "/bpflab/files/policy"
+	replayExpect = "/bpflab/files/expect"
 )
 
-const replayUsage = `usage: bpflab replay --pcap FILE [--kernel K] [--policy FILE] [--mode auto|native|generic]
+const replayUsage = `usage: bpflab replay --pcap FILE [--kernel K] [--policy FILE] [--mode auto|native|generic] [--expect model|FILE]
 
 Replays the Ethernet frames of a capture through the XDP firewall over a
 veth pair and through BPF_PROG_TEST_RUN, and prints both verdicts of every
-frame. Exit status: 0 when every frame's verdicts agree, 1 when one differs
+frame. With --expect, a third column says what each frame should get (from
+the firewall's reference model under --policy, or from a file of
+"FRAME pass|drop" lines), and a frame agrees only if both paths give that;
+a frame shorter than Ethernet is shown as refused. Exit status: 0 when every frame's verdicts agree, 1 when one differs
 or the replay failed, 2 on bad input, 125 when the VM failed.
 `
 
@@ -43,6 +47,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+" or ~/.cache/bpflab)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "deadline for the whole replay, boot included")
 	label := fs.String("label", "", "kernel name in the heading (default --kernel; set for the run inside a guest)")
+	expectSpec := fs.String("expect", "", "per-frame expectation column: `model` (the firewall's reference model) or a FILE of \"FRAME pass|drop\" lines")
 	operands, err := fs.ParseArgs(args)
 	if err != nil {
 		return err
@@ -63,16 +68,20 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	expect, err := replay.Expect(*expectSpec, frames, policy)
+	if err != nil {
+		return command.AsUsage(err)
+	}
 	if *label == "" {
 		*label = *kern
 	}
 	if *kern == "host" {
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
-		return replayHere(ctx, replay.Options{Frames: frames, Policy: policy, Mode: m}, *label, stdout, stderr)
+		return replayHere(ctx, replay.Options{Frames: frames, Policy: policy, Mode: m, Expect: expect}, *label, stdout, stderr)
 	}
 	return replayInVM(ctx, replayJob{
-		kernel: *kern, label: *label, pcap: *pcap, policy: *policyPath, mode: *mode,
+		kernel: *kern, label: *label, pcap: *pcap, policy: *policyPath, mode: *mode, expect: *expectSpec,
 		manifest: *manifest, cache: *cache, timeout: *timeout,
 	}, stdout, stderr)
 }
@@ -111,6 +120,7 @@ func readPolicyFile(path string) ([]netip.Prefix, error) {
 // replayJob is a replay to run inside a booted kernel.
 type replayJob struct {
 	kernel, label, pcap, policy, mode string
+	expect                            string // "", replay.ExpectModel or a file
 	manifest, cache                   string
 	timeout                           time.Duration
 }
@@ -134,6 +144,14 @@ func replayInVM(ctx context.Context, r replayJob, stdout, stderr io.Writer) erro
 	if r.policy != "" {
 		files[replayPolicy] = r.policy
 		guestArgs = append(guestArgs, "--policy", replayPolicy)
+	}
+	switch r.expect {
+	case "":
+	case replay.ExpectModel:
+		guestArgs = append(guestArgs, "--expect", r.expect)
+	default:
+		files[replayExpect] = r.expect
+		guestArgs = append(guestArgs, "--expect", replayExpect)
 	}
 	log := func(f string, a ...any) { fmt.Fprintf(stderr, "bpflab replay: "+f+"\n", a...) }
 	job := vm.Job{

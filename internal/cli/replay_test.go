@@ -59,6 +59,7 @@ func TestReplayBadInput(t *testing.T) {
 		{[]string{"--pcap", pcap, "--mode", "turbo"}, `unknown --mode "turbo"`},
 		{[]string{"--pcap", pcap, "--no-such-flag"}, "flag provided but not defined: -no-such-flag (see bpflab replay -h)"},
 		{[]string{"--pcap", pcap, "extra"}, "want --pcap FILE"},
+		{[]string{"--pcap", pcap, "--expect", filepath.Join(dir, "no-such-expect")}, "no-such-expect"},
 	} {
 		code, out, errs := run(t, append([]string{"replay"}, tc.args...)...)
 		assert.Equal(t, 2, code, "%q", tc.args)

@@ -11,6 +11,12 @@
 // namespaces this package creates: whatever addresses the capture holds
 // never leave them.
 //
+// With --expect (model, or a file of "FRAME pass|drop" lines) a third
+// column says what each frame should get, and a frame counts as agreeing
+// only if both paths give that. A frame shorter than an Ethernet header is
+// shown as refused: the kernel does not run the program on it, so it has
+// no verdict.
+//
 // The command around it is `bpflab replay` (internal/cli): for a kernel
 // other than the host's it boots the kernel and runs the same static
 // bpflab binary's replay inside.

@@ -28,7 +28,13 @@ type Verdict struct {
 	// Veth is "delivered", "dropped" or "n/a (reason)".
 	Veth    string
 	TestRun firewall.Verdict
-	// Agree: delivered <=> XDP_PASS.
+	// Refused: the kernel does not run the program on this frame (shorter
+	// than an Ethernet header); TestRun is then no verdict at all.
+	Refused bool
+	// Expect is the verdict the frame should get, if HasExpect.
+	Expect    firewall.Verdict
+	HasExpect bool
+	// Agree: delivered <=> XDP_PASS, and XDP_PASS/DROP as expected.
 	Agree bool
 }
 
@@ -37,6 +43,9 @@ type Options struct {
 	Frames []Frame
 	Policy []netip.Prefix // blocked prefixes
 	Mode   firewall.Mode  // attach mode on dut0 (zero: auto)
+	// Expect holds per-frame expectations (see Expect); frames without
+	// one are judged on veth vs BPF_PROG_TEST_RUN only.
+	Expect Expectations
 	// Settle bounds the wait for the frames to cross the veth.
 	Settle time.Duration
 }
@@ -76,8 +85,10 @@ func Run(ctx context.Context, o Options) (_ []Verdict, err error) {
 	var wire [][]byte
 	for i, f := range o.Frames {
 		out[i].Frame = f
+		out[i].Expect, out[i].HasExpect = o.Expect[f.Index]
 		if len(f.Data) < packet.MinFrameLen {
 			out[i].Veth = fmt.Sprintf("n/a (%d bytes, shorter than an Ethernet header)", len(f.Data))
+			out[i].Refused = true
 			continue
 		}
 		// The frame as replayed: marker source MAC, sink destination MAC.
@@ -120,7 +131,8 @@ func Run(ctx context.Context, o Options) (_ []Verdict, err error) {
 			if c.Seen(packet.Marker(markerBase + out[i].Index)) {
 				out[i].Veth = "delivered"
 			}
-			out[i].Agree = (out[i].Veth == "delivered") == (out[i].TestRun == firewall.XDPPass)
+			out[i].Agree = (out[i].Veth == "delivered") == (out[i].TestRun == firewall.XDPPass) &&
+				(!out[i].HasExpect || out[i].TestRun == out[i].Expect)
 		}
 	}
 	return out, nil
@@ -130,7 +142,18 @@ func Run(ctx context.Context, o Options) (_ []Verdict, err error) {
 func Disagreements(vs []Verdict) int {
 	n := 0
 	for _, v := range vs {
-		if !v.Agree && !strings.HasPrefix(v.Veth, "n/a") {
+		if v.Refused {
+			continue
+		}
+		// An over-MTU frame has no veth verdict; its test run still
+		// answers to the expectation.
+		if strings.HasPrefix(v.Veth, "n/a") {
+			if v.HasExpect && v.TestRun != v.Expect {
+				n++
+			}
+			continue
+		}
+		if !v.Agree {
 			n++
 		}
 	}
@@ -138,20 +161,41 @@ func Disagreements(vs []Verdict) int {
 }
 
 // Write prints one line per frame: number, summary, veth verdict,
-// test-run verdict, agreement; then a count line.
+// test-run verdict ("refused" where the kernel does not run the program),
+// the expectation when any frame has one, agreement; then a count line.
 func Write(w io.Writer, kernel string, vs []Verdict) error {
 	fmt.Fprintf(w, "replay on kernel %s: %d frames\n", kernel, len(vs))
+	expect := false
+	for _, v := range vs {
+		expect = expect || v.HasExpect
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tFRAME\tVETH\tTEST_RUN\tAGREE")
+	if expect {
+		fmt.Fprintln(tw, "#\tFRAME\tVETH\tTEST_RUN\tEXPECT\tAGREE")
+	} else {
+		fmt.Fprintln(tw, "#\tFRAME\tVETH\tTEST_RUN\tAGREE")
+	}
 	for _, v := range vs {
 		agree := "yes"
 		switch {
-		case strings.HasPrefix(v.Veth, "n/a"):
+		case v.Refused || strings.HasPrefix(v.Veth, "n/a"):
 			agree = "-"
 		case !v.Agree:
 			agree = "NO"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Index, v.Summary, v.Veth, v.TestRun, agree)
+		run := v.TestRun.String()
+		if v.Refused {
+			run = "refused"
+		}
+		if !expect {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Index, v.Summary, v.Veth, run, agree)
+			continue
+		}
+		want := "-"
+		if v.HasExpect {
+			want = v.Expect.String()
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.Index, v.Summary, v.Veth, run, want, agree)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

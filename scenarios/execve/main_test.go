@@ -56,6 +56,9 @@ func child(mode, rem string) int {
 	if mode == modeRace {
 		return race()
 	}
+	if mode == modeIdent {
+		return ident()
+	}
 	if n == 0 {
 		return 0
 	}

@@ -1,10 +1,9 @@
-package execve_test
+package execveapi_test
 
 import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/bpflab/bpflab/bpf/execve"
 	"github.com/bpflab/bpflab/harness/testenv"
+	"github.com/bpflab/bpflab/internal/execchain"
 )
 
 func load(t *testing.T, opts execve.Options) *execve.Tracker {
@@ -55,9 +55,7 @@ func TestAttachCountsAndReports(t *testing.T) {
 			require.NoError(t, tr.Attach())
 			require.True(t, tr.Attached())
 
-			cmd := exec.Command("/bin/true")
-			require.NoError(t, cmd.Run())
-			tgid := uint32(cmd.Process.Pid)
+			tgid, file := oneExec(t)
 
 			n, err := tr.Count(tgid)
 			require.NoError(t, err)
@@ -74,7 +72,7 @@ func TestAttachCountsAndReports(t *testing.T) {
 				if ev.TGID != tgid {
 					continue
 				}
-				assert.Equal(t, "/bin/true", ev.Filename)
+				assert.Equal(t, file, ev.Filename)
 				assert.False(t, ev.FilenameFault)
 				assert.False(t, ev.Execveat)
 				assert.Equal(t, uint32(0), ev.UID)
@@ -136,9 +134,7 @@ func TestCloseInterruptsReadEvent(t *testing.T) {
 func TestForget(t *testing.T) {
 	tr := load(t, execve.Options{})
 	require.NoError(t, tr.Attach())
-	cmd := exec.Command("/bin/true")
-	require.NoError(t, cmd.Run())
-	tgid := uint32(cmd.Process.Pid)
+	tgid, _ := oneExec(t)
 	n, err := tr.Count(tgid)
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), n)
@@ -147,4 +143,22 @@ func TestForget(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n)
 	assert.NoError(t, tr.Forget(tgid), "forgetting twice")
+}
+
+// oneExec starts a process that makes exactly one exec call (its own start)
+// and returns its TGID and the filename the call passed. It uses a static
+// exec chain, which runs in the matrix VMs (no /bin/true there).
+func oneExec(t *testing.T) (uint32, string) {
+	t.Helper()
+	if err := execchain.Supported(); err != nil {
+		t.Skipf("%v", err)
+	}
+	p, err := execchain.Write(t.TempDir(), execchain.Execve)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := execchain.Command(ctx, p, 1)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "exec chain %s: %s", p, out)
+	return uint32(cmd.Process.Pid), p
 }
