@@ -19,16 +19,9 @@ import (
 	"github.com/bpflab/bpflab/internal/vm/vng"
 )
 
-// bpflab is also the guest runner: the qemu backend can boot this very
-// binary as /init (the kernel passes BPFLAB_GUEST=1 from its command line).
-func init() {
-	if name, ok := guest.ModprobeRequest(os.Args[1:]); ok && os.Args[0] == "/init" {
-		os.Exit(guest.Modprobe(name)) // the kernel's module request, bpflab being the guest's /init
-	}
-	if os.Getpid() == 1 && os.Getenv("BPFLAB_GUEST") == "1" {
-		os.Exit(guest.Main(os.Args[1:]))
-	}
-}
+// bpflab is also the guest runner (PID 1 in the qemu backend's initramfs,
+// `bpflab guest` inside a vng guest, the guest's modprobe helper).
+func init() { guest.Dispatch(os.Args) }
 
 // exitInfra is bpflab exec's status when the VM failed (boot, panic,
 // deadline) rather than the binary: distinct from any test's own status.

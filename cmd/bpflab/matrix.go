@@ -34,16 +34,25 @@ func runMatrix(ctx context.Context, args []string) error {
 	timeout := fs.Duration("timeout", matrix.DefaultTimeout, "deadline per kernel, boot included")
 	binTimeout := fs.Duration("binary-timeout", matrix.DefaultBinaryTimeout, "deadline per test binary (-test.timeout)")
 	run := fs.String("run", "", "run only tests matching `REGEX` (go test -run)")
-	pkgs := fs.String("pkg", "", "comma-separated scenario packages, e.g. scenarios/xdp (default: all)")
-	manifest := fs.String("manifest", "", "kernel manifest (default kernels/manifest of the repository)")
+	pkgs := fs.String("pkg", "", "comma-separated packages, as the PACKAGES arguments")
+	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest of the module if any, else the built-in one)")
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	fs.Usage = func() {
+		fmt.Fprint(os.Stderr, "usage: bpflab matrix [flags] [PACKAGES]\n\nRuns the go test packages (patterns as for go test; default ./..., or\n./scenarios/... in bpflab) of the Go module in the working directory on\nevery kernel of the manifest.\n\nflags:\n")
+		fs.PrintDefaults()
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected arguments %q (kernels go in --kernels a,b)", fs.Args())}
+	var patterns []string
+	for rest := args; ; { // flags may follow the packages
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		patterns, rest = append(patterns, fs.Arg(0)), fs.Args()[1:]
 	}
+	patterns = append(splitList(*pkgs), patterns...)
 	if *backendName != "qemu" && *backendName != "vng" {
 		return usageError{fmt.Sprintf("--backend %q: want qemu or vng", *backendName)}
 	}
@@ -65,13 +74,13 @@ func runMatrix(ctx context.Context, args []string) error {
 		return err
 	}
 
-	goMod, err := findUp("go.mod")
+	wd, err := os.Getwd()
 	if err != nil {
-		return usageError{fmt.Sprintf("%v: run bpflab matrix inside the bpflab repository (it builds the scenarios)", err)}
+		return err
 	}
-	root := filepath.Dir(goMod)
-	if *manifest == "" {
-		*manifest = filepath.Join(root, "kernels", "manifest")
+	root, err := matrix.ModuleRoot(ctx, wd)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	if *workDir != "" { // else the matrix makes a temporary one once the inputs are checked
 		if *workDir, err = filepath.Abs(*workDir); err != nil {
@@ -90,8 +99,8 @@ func runMatrix(ctx context.Context, args []string) error {
 	}
 
 	opts := matrix.Options{
-		Root: root, Manifest: *manifest, LockPath: filepath.Join(filepath.Dir(*manifest), "lock.json"),
-		CacheDir: *cache, Kernels: names, Shard: sh, Packages: splitList(*pkgs), Run: *run,
+		Root: root, Manifest: *manifest,
+		CacheDir: *cache, Kernels: names, Shard: sh, Packages: patterns, Run: *run,
 		Backend: *backendName, DefaultBackend: defaultBackend,
 		Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
 		Host: host.New(*binTimeout + time.Minute),

@@ -60,6 +60,7 @@ type Binary struct {
 	Name string   `json:"name"` // label, e.g. "scenarios/xdp"
 	Path string   `json:"path"` // path inside the guest
 	Args []string `json:"args,omitempty"`
+	Dir  string   `json:"dir,omitempty"` // working dir, created if missing; default the temp dir
 }
 
 // Result is what one binary did.

@@ -112,6 +112,12 @@ func (r *runner) runOne(b Binary) Result {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.Dir = os.TempDir()
+	if b.Dir != "" {
+		if err := os.MkdirAll(b.Dir, 0o755); err != nil {
+			r.logf("bpflab-guest: %s: working dir: %v", b.Name, err)
+		}
+		cmd.Dir = b.Dir
+	}
 	start := time.Now()
 	err := cmd.Run()
 	res.Duration = time.Since(start)

@@ -26,6 +26,11 @@ type Binary struct {
 	Name string   // label in reports, e.g. "scenarios/xdp"
 	Path string   // path on the host
 	Args []string // e.g. -test.v -test.run X
+	// Dir is the working directory (go test runs a package's tests in
+	// its source dir, for testdata/); empty means a scratch dir. Backends
+	// create it in a guest if missing; the qemu backend's guest sees only
+	// what Job.Files carries there.
+	Dir string
 }
 
 // Job is everything a backend needs to run binaries on one kernel.

@@ -84,8 +84,8 @@ func setup(t *testing.T) testEnv {
 			return
 		}
 		env = testEnv{kernel: img.Kernel, cache: filepath.Join(dir, "cache"),
-			guest: filepath.Join(dir, "bpflab-guest"), failmode: filepath.Join(dir, "failmode")}
-		for out, pkg := range map[string]string{env.guest: "../../../cmd/bpflab-guest", env.failmode: "./testdata/failmode"} {
+			guest: filepath.Join(dir, "bpflab"), failmode: filepath.Join(dir, "failmode")}
+		for out, pkg := range map[string]string{env.guest: "../../../cmd/bpflab", env.failmode: "./testdata/failmode"} {
 			cmd := exec.Command("go", "build", "-o", out, pkg)
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if b, err := cmd.CombinedOutput(); err != nil {

@@ -32,7 +32,7 @@ const (
 
 // Backend boots kernels with virtme-ng.
 type Backend struct {
-	// Runner is the host path of a static cmd/bpflab-guest binary.
+	// Runner is the host path of a static bpflab (run as `bpflab guest`).
 	Runner string
 	// Accel is "kvm", "tcg", or "" to probe once per Backend.
 	Accel string
@@ -93,7 +93,7 @@ func (b *Backend) Args(k *vm.Kernel, accel, share, spec string) []string {
 		// kernel text patched on another vCPU and lock up.
 		args = append(args, "--disable-kvm", "--qemu-opts=-accel "+qemu.AccelArg("tcg"))
 	}
-	exe := fmt.Sprintf("%s --spec %s --results %s", shellQuote(b.Runner), shellQuote(spec), shellQuote(share))
+	exe := fmt.Sprintf("%s %s --spec %s --results %s", shellQuote(b.Runner), guest.Subcommand, shellQuote(spec), shellQuote(share))
 	return append(args, "--exec", exe)
 }
 
@@ -238,7 +238,7 @@ func (b *Backend) check(job vm.Job) error {
 		return fmt.Errorf("kernel %s: %w", job.Kernel.Name, err)
 	}
 	if b.Runner == "" {
-		return errors.New("no guest runner: build cmd/bpflab-guest and set Backend.Runner")
+		return errors.New("no guest runner: set Backend.Runner to a static bpflab")
 	}
 	if !filepath.IsAbs(b.Runner) || !filepath.IsAbs(job.WorkDir) {
 		return fmt.Errorf("runner %q and work dir %q must be absolute paths (the guest sees the host's tree)", b.Runner, job.WorkDir)
@@ -256,7 +256,7 @@ func (b *Backend) check(job vm.Job) error {
 func writeSpec(path, share string, job vm.Job) error {
 	s := guest.Spec{Env: job.Env, Modules: job.Modules, ResultsDir: share, ArtifactsDir: filepath.Join(share, "artifacts")}
 	for _, b := range job.Binaries {
-		s.Binaries = append(s.Binaries, guest.Binary{Name: b.Name, Path: b.Path, Args: b.Args})
+		s.Binaries = append(s.Binaries, guest.Binary{Name: b.Name, Path: b.Path, Args: b.Args, Dir: b.Dir})
 	}
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
