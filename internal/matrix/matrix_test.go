@@ -68,7 +68,7 @@ func TestDiscover(t *testing.T) {
 	assert.Equal(t, []string{"./scenarios/..."}, DefaultPatterns("github.com/bpflab/bpflab"))
 	assert.Equal(t, []string{"./..."}, DefaultPatterns("example.com/m"))
 	_, err := Discover(context.Background(), t.TempDir(), nil)
-	assert.ErrorContains(t, err, "not in a Go module")
+	assert.ErrorContains(t, err, "is not inside a Go module")
 }
 
 func TestTestdataCarried(t *testing.T) {

@@ -98,9 +98,12 @@ func normalizePattern(root, p string) string {
 
 // modulePath is the module path of the module at root.
 func modulePath(ctx context.Context, root string) (string, error) {
+	if _, err := ModuleRoot(ctx, root); err != nil {
+		return "", err
+	}
 	out, err := goCmd(ctx, root, "list", "-m", "-f", "{{.Path}}")
 	if err != nil {
-		return "", fmt.Errorf("%s is not in a Go module (go list -m: %s): run bpflab matrix in your module", root, lastLines(out, 2))
+		return "", fmt.Errorf("module in %s: go list -m: %s", root, lastLines(out, 2))
 	}
 	return strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]), nil
 }
