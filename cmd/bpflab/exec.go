@@ -52,7 +52,7 @@ func runExec(ctx context.Context, args []string) error {
 	// sockets in every handle; they are modules in Debian kernels, and the
 	// guest loads them (and veth) only if the kernel asks, like modprobe.
 	autoload := fs.String("autoload", "veth,xfrm_user,nfnetlink", "comma-separated kernel modules to carry and load when the kernel requests them")
-	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest in this or a parent directory)")
+	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest in this or a parent directory, else the built-in one)")
 	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", else the user cache)")
 	keep := fs.Bool("keep", false, "keep the work dir (console log) even on success")
 	tools := fs.String("tools", "bpftool", "comma-separated host programs to carry into the VM with their shared libraries, if found on PATH")
@@ -105,13 +105,6 @@ func runExec(ctx context.Context, args []string) error {
 	if *cache == "" {
 		if d, err := kernel.DefaultCacheDir(); err == nil {
 			b.CacheDir = d
-		}
-	}
-	// The small bpflab-guest if it is around (a smaller initramfs), else
-	// bpflab itself (see init above) when it is static.
-	if _, err := qemu.FindGuest(); err != nil {
-		if self, err := os.Executable(); err == nil && initramfs.CheckStatic(self) == nil {
-			b.GuestBinary = self
 		}
 	}
 	if *verbose {
@@ -188,20 +181,17 @@ func execKernel(ctx context.Context, name, modulesDir, manifest, cache string) (
 		return &vm.Kernel{Name: filepath.Base(name), Vmlinuz: name, ModulesDir: modulesDir}, nil
 	}
 	if manifest == "" {
-		found, err := findUp(filepath.Join("kernels", "manifest"))
-		if err != nil {
-			return nil, usageError{fmt.Sprintf("--kernel %s: %v (pass --manifest PATH)", name, err)}
+		// go test -exec runs in the package dir: a project's kernels/
+		// manifest is in a parent; without one, the built-in kernels.
+		if found, err := findUp(filepath.Join("kernels", "manifest")); err == nil {
+			manifest = found
 		}
-		manifest = found
 	}
-	m, err := kernel.LoadManifest(manifest)
+	src, err := kernel.OpenSource(manifest, "")
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	lock, err := kernel.LoadLock(filepath.Join(filepath.Dir(manifest), "lock.json"))
-	if err != nil {
-		return nil, usageError{err.Error()}
-	}
+	m, lock := src.Manifest, src.Lock
 	store, err := kernel.NewStore(kernel.Options{CacheDir: cache, Manifest: m, Lock: lock, Log: os.Stderr})
 	if err != nil {
 		return nil, err

@@ -53,16 +53,22 @@ func runKernels(ctx context.Context, args []string) error {
 	default:
 		return usageError{fmt.Sprintf("unknown subcommand %q (want list, fetch, verify or update)", sub)}
 	}
-	m, err := kernel.LoadManifest(*manifest)
-	if errors.Is(err, os.ErrNotExist) {
-		return usageError{fmt.Sprintf("%v (pass --manifest PATH or run from the repository root)", err)}
-	}
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	lock, err := kernel.LoadLock(*lockPath)
-	if err != nil {
-		return usageError{err.Error()}
+	var m kernel.Manifest
+	var lock *kernel.Lock
+	if _, err := os.Stat(*manifest); errors.Is(err, os.ErrNotExist) && !flagSet(fs, "manifest") {
+		// No project manifest here: bpflab's built-in kernels (read-only lock).
+		src, err := kernel.Builtin()
+		if err != nil {
+			return err
+		}
+		m, lock, *lockPath = src.Manifest, src.Lock, ""
+	} else {
+		if m, err = kernel.LoadManifest(*manifest); err != nil {
+			return usageError{err.Error()}
+		}
+		if lock, err = kernel.LoadLock(*lockPath); err != nil {
+			return usageError{err.Error()}
+		}
 	}
 	if len(names) == 0 {
 		names = m.Names()

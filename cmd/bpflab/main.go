@@ -25,6 +25,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"version":  {"print the version", runVersion},
 		"exec":     {"run one static binary inside a kernel (go test -exec)", runExec},
+		"check":    {"load and attach every program and map of BPF objects on every kernel", runCheck},
 		"verify":   {"check BPF object signatures and print signer and sha256", runVerify},
 		"sign":     {"sign BPF objects with the release key (maintainers)", runSign},
 		"keygen":   {"create a signing key pair", runKeygen},
