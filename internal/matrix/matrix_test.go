@@ -38,7 +38,7 @@ func TestDiscover(t *testing.T) {
 		want     []string
 		bad      string
 	}{
-		{patterns: nil, want: []string{".", "scenarios/execve", "scenarios/xdp"}},
+		{patterns: nil, want: []string{"example.com/m", "scenarios/execve", "scenarios/xdp"}},
 		{patterns: []string{"./scenarios/..."}, want: []string{"scenarios/execve", "scenarios/xdp"}},
 		{patterns: []string{"scenarios/xdp"}, want: []string{"scenarios/xdp"}},
 		{patterns: []string{"./scenarios/xdp/", "example.com/m/scenarios/execve"}, want: []string{"scenarios/xdp", "scenarios/execve"}},

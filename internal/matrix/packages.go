@@ -18,8 +18,9 @@ const bpflabModule = "github.com/bpflab/bpflab"
 // Package is one Go package with tests that the matrix builds and runs.
 type Package struct {
 	// Name labels the package in reports: its directory relative to the
-	// module root ("scenarios/xdp", "." for the root), or its import path
-	// when it lives elsewhere (a dependency in the module cache).
+	// module root ("scenarios/xdp"), or its import path for the root
+	// package and for one that lives elsewhere (a dependency in the
+	// module cache).
 	Name       string
 	ImportPath string
 	Dir        string // source dir: the test binary runs there (testdata/)
@@ -73,7 +74,7 @@ func Discover(ctx context.Context, root string, patterns []string) ([]Package, e
 			continue
 		}
 		name := f[0]
-		if rel, err := filepath.Rel(root, f[1]); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel, err := filepath.Rel(root, f[1]); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
 			name = filepath.ToSlash(rel)
 		}
 		pkgs = append(pkgs, Package{Name: name, ImportPath: f[0], Dir: f[1]})
