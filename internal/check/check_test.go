@@ -29,6 +29,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{"verifier", KindProg, verr(unix.EACCES, "0: (61) r0 = *(u32 *)(r3 +12)", "R3 offset is outside of the packet"), VerifierRejected},
 		{"helper", KindProg, verr(unix.EINVAL, "0: (85) call unknown#9999", "invalid func unknown#9999"), MissingHelper},
+		{"helper for type", KindProg, verr(unix.EINVAL, "0: (85) call bpf_ktime_get_coarse_ns#160", "program of this type cannot use helper bpf_ktime_get_coarse_ns#160"), MissingHelper},
 		{"kfunc", KindProg, fmt.Errorf("load: %w", errors.New("unknown kfunc")), MissingHelper},
 		{"core", KindProg, fmt.Errorf("program p: %w", errors.New("bad CO-RE relocation")), CORERelocationFailed},
 		{"core apply", KindProg, errors.New("program p: apply CO-RE relocations: field x: not found"), CORERelocationFailed},

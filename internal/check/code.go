@@ -39,7 +39,9 @@ const (
 	KindAttach
 )
 
-var helperRE = regexp.MustCompile(`(?:unknown func|invalid func) ([A-Za-z0-9_]+#\d+)`)
+// helperRE finds a helper the kernel lacks, or does not offer to this
+// program type, in the verifier log.
+var helperRE = regexp.MustCompile(`(?:unknown func|invalid func|cannot use helper) ([A-Za-z0-9_]+#\d+)`)
 
 // Classify maps an error from cilium/ebpf to a Code and a one-line detail.
 // The verifier log is read where the errno alone is ambiguous (EACCES and

@@ -1,9 +1,10 @@
 //go:build ignore
 
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* A tiny project that is not bpflab: an XDP packet counter, a tracepoint
- * program that needs bpf_loop (5.17+, so older kernels must refuse it),
- * and a CO-RE read of a field no kernel has. Build:
+/* A tiny project that is not bpflab: an XDP packet counter, tracepoint
+ * programs that need newer kernels (bpf_get_attach_cookie 5.15;
+ * bpf_loop 5.17 with a callback, which 5.10's verifier cannot even
+ * parse), and a CO-RE read of a field no kernel has. Build:
  *   clang -O2 -g -target bpf -c counter.bpf.c -o testdata/counter.bpf.o */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -37,6 +38,12 @@ int loop_getpid(void *ctx)
 {
 	bpf_loop(4, step, 0, 0);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_getuid")
+int cookie_getuid(void *ctx)
+{
+	return bpf_get_attach_cookie(ctx) == 0;
 }
 
 /* No kernel has this field: the relocation cannot be satisfied anywhere. */
