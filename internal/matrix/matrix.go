@@ -28,7 +28,7 @@ type Options struct {
 	// Manifest is the kernel manifest; empty means Root/kernels/manifest
 	// if it exists, else bpflab's built-in one (kernel.OpenSource).
 	Manifest string
-	LockPath string // lock file of Manifest (empty with Manifest: next to it)
+	LockPath string   // lock file of Manifest (empty with Manifest: next to it)
 	CacheDir string   // kernel cache ("" = store default)
 	Kernels  []string // names from the manifest; empty = all
 	Shard    Shard    // this machine's share of Kernels (zero = all)
@@ -38,9 +38,9 @@ type Options struct {
 	Runner string
 	// Custom, if set, replaces the go test packages: its binaries run on
 	// every kernel instead (bpflab check runs itself this way).
-	Custom *Custom
-	Run      string   // -test.run regex; empty = all tests
-	Backend  string   // backend for non-host kernels: "qemu" or "vng"
+	Custom  *Custom
+	Run     string // -test.run regex; empty = all tests
+	Backend string // backend for non-host kernels: "qemu" or "vng"
 	// DefaultBackend is what --backend defaults to (for repro lines).
 	DefaultBackend string
 	Jobs           int           // kernels in parallel (default 1)
