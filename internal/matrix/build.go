@@ -54,7 +54,7 @@ func Build(ctx context.Context, root, dir string, pkgs []Package, cover bool) (*
 			// go test -c writes nothing for a package without tests.
 			continue
 		}
-		files, _, err := testdataFiles(p.Dir)
+		files, _, err := testdataFiles(testdataDirs(p)...)
 		if err != nil {
 			b.Broken = append(b.Broken, report.Test{Package: p.Name, Name: report.BuildTest, Status: report.Fail,
 				Reason: "testdata: " + err.Error()})

@@ -75,16 +75,21 @@ func TestTestdataCarried(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "testdata/a.elf"), "A")
 	write(t, filepath.Join(dir, "testdata/sub/b.txt"), "BB")
-	files, size, err := testdataFiles(dir)
+	files, size, err := testdataFiles(filepath.Join(dir, "testdata"))
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), size)
 	assert.Equal(t, map[string]string{
 		filepath.Join(dir, "testdata/a.elf"):     filepath.Join(dir, "testdata/a.elf"),
 		filepath.Join(dir, "testdata/sub/b.txt"): filepath.Join(dir, "testdata/sub/b.txt"),
 	}, files, "the guest sees testdata at the host path, where the binary runs")
-	files, _, err = testdataFiles(t.TempDir())
+	files, _, err = testdataFiles(filepath.Join(t.TempDir(), "testdata"))
 	require.NoError(t, err)
 	assert.Empty(t, files)
+
+	mod := filepath.Join(t.TempDir(), "mod")
+	assert.Equal(t, []string{mod + "/a/b/testdata", mod + "/a/testdata", mod + "/testdata"},
+		testdataDirs(Package{Dir: mod + "/a/b", ModuleDir: mod}), "../testdata up to the module root")
+	assert.Equal(t, []string{mod + "/testdata"}, testdataDirs(Package{Dir: mod, ModuleDir: mod}))
 }
 
 func TestJobsArgs(t *testing.T) {

@@ -24,6 +24,7 @@ type Package struct {
 	Name       string
 	ImportPath string
 	Dir        string // source dir: the test binary runs there (testdata/)
+	ModuleDir  string // root of the package's module (its testdata/ dirs count too)
 }
 
 // DefaultPatterns are the package patterns when none are given: every
@@ -47,7 +48,7 @@ func Discover(ctx context.Context, root string, patterns []string) ([]Package, e
 	if len(patterns) == 0 {
 		patterns = DefaultPatterns(modPath)
 	}
-	args := []string{"list", "-e", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{len .TestGoFiles}}\t{{len .XTestGoFiles}}\t{{if .Error}}{{.Error}}{{end}}", "--"}
+	args := []string{"list", "-e", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{with .Module}}{{.Dir}}{{end}}\t{{len .TestGoFiles}}\t{{len .XTestGoFiles}}\t{{if .Error}}{{.Error}}{{end}}", "--"}
 	for _, p := range patterns {
 		args = append(args, normalizePattern(root, p))
 	}
@@ -58,26 +59,26 @@ func Discover(ctx context.Context, root string, patterns []string) ([]Package, e
 	var pkgs []Package
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), "\t", 5)
-		if len(f) < 4 {
+		f := strings.SplitN(sc.Text(), "\t", 6)
+		if len(f) < 5 {
 			continue // go list warnings ("matched no packages") share the output
 		}
-		if len(f) == 4 { // no error: goCmd trimmed the trailing tab
+		if len(f) == 5 { // no error: goCmd trimmed the trailing tab
 			f = append(f, "")
 		}
-		tests, _ := strconv.Atoi(f[2])
-		xtests, _ := strconv.Atoi(f[3])
+		tests, _ := strconv.Atoi(f[3])
+		xtests, _ := strconv.Atoi(f[4])
 		if f[1] == "" {
-			return nil, &UnknownPackageError{Patterns: patterns, Detail: f[0] + ": " + f[4]}
+			return nil, &UnknownPackageError{Patterns: patterns, Detail: f[0] + ": " + f[5]}
 		}
-		if tests+xtests == 0 && f[4] == "" {
+		if tests+xtests == 0 && f[5] == "" {
 			continue
 		}
 		name := f[0]
 		if rel, err := filepath.Rel(root, f[1]); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
 			name = filepath.ToSlash(rel)
 		}
-		pkgs = append(pkgs, Package{Name: name, ImportPath: f[0], Dir: f[1]})
+		pkgs = append(pkgs, Package{Name: name, ImportPath: f[0], Dir: f[1], ModuleDir: f[2]})
 	}
 	if len(pkgs) == 0 {
 		return nil, &UnknownPackageError{Patterns: patterns, Detail: "no package with tests matches (" + lastLines(out, 3) + ")"}
@@ -134,13 +135,36 @@ func (e *UnknownPackageError) Error() string {
 // backend's initramfs lives in guest memory.
 const maxTestdata = 64 << 20
 
-// testdataFiles lists the files under dir/testdata by absolute path, for
+// testdataDirs are the testdata/ dirs a package's tests may read: its own
+// and those of its parents up to the module root (tests often read
+// ../testdata, as cilium/ebpf's do).
+func testdataDirs(pkg Package) []string {
+	dirs := []string{filepath.Join(pkg.Dir, "testdata")}
+	if pkg.ModuleDir == "" {
+		return dirs
+	}
+	for d := pkg.Dir; d != pkg.ModuleDir && strings.HasPrefix(d, pkg.ModuleDir+string(filepath.Separator)); {
+		d = filepath.Dir(d)
+		dirs = append(dirs, filepath.Join(d, "testdata"))
+	}
+	return dirs
+}
+
+// testdataFiles lists the files under the dirs by absolute path, for
 // vm.Job.Files (the guest sees them at the same path), and their size.
-func testdataFiles(dir string) (map[string]string, int64, error) {
+func testdataFiles(dirs ...string) (map[string]string, int64, error) {
 	files := map[string]string{}
 	var size int64
-	td := filepath.Join(dir, "testdata")
-	err := filepath.WalkDir(td, func(p string, d fs.DirEntry, err error) error {
+	for _, td := range dirs {
+		if err := walkFiles(td, files, &size); err != nil {
+			return nil, 0, err
+		}
+	}
+	return files, size, nil
+}
+
+func walkFiles(td string, files map[string]string, size *int64) error {
+	return filepath.WalkDir(td, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if os.IsNotExist(err) && p == td {
 				return fs.SkipDir
@@ -154,14 +178,13 @@ func testdataFiles(dir string) (map[string]string, int64, error) {
 		if err != nil {
 			return err
 		}
-		size += info.Size()
-		if size > maxTestdata {
+		*size += info.Size()
+		if *size > maxTestdata {
 			return fmt.Errorf("%s holds more than %d MiB; the guest carries at most that much", td, maxTestdata>>20)
 		}
 		files[p] = p
 		return nil
 	})
-	return files, size, err
 }
 
 func lastLines(s string, n int) string {
