@@ -38,6 +38,7 @@ func runMatrix(ctx context.Context, args []string) error {
 	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest of the module if any, else the built-in one)")
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
+	cover := fs.String("cover", "", "build with -cover and write coverage profiles into `DIR`: KERNEL.out per kernel and merged.out")
 	fs.Usage = func() {
 		fmt.Fprint(os.Stderr, "usage: bpflab matrix [flags] [PACKAGES]\n\nRuns the go test packages (patterns as for go test; default ./..., or\n./scenarios/... in bpflab) of the Go module in the working directory on\nevery kernel of the manifest.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -102,7 +103,7 @@ func runMatrix(ctx context.Context, args []string) error {
 		Root: root, Manifest: *manifest,
 		CacheDir: *cache, Kernels: names, Shard: sh, Packages: patterns, Run: *run,
 		Backend: *backendName, DefaultBackend: defaultBackend,
-		Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
+		Cover: *cover != "", Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
 		Host: host.New(*binTimeout + time.Minute),
 		NewBackend: func(name, runner string) (vm.Backend, error) {
 			if name == "vng" {
@@ -125,6 +126,14 @@ func runMatrix(ctx context.Context, args []string) error {
 	}
 
 	m.DefaultBackend = defaultBackend
+	if *cover != "" {
+		cov, err := matrix.WriteCoverage(ctx, *cover, m)
+		if err != nil {
+			progress.Note(err.Error())
+		} else {
+			progress.Note(fmt.Sprintf("coverage: %s (all kernels), %d per kernel in %s", cov.Merged, len(cov.PerKernel), *cover))
+		}
+	}
 	return out.finish(m, baseline)
 }
 

@@ -49,6 +49,12 @@ type Spec struct {
 // EnvArtifacts is the variable naming Spec.ArtifactsDir to the binaries.
 const EnvArtifacts = "BPFLAB_ARTIFACTS"
 
+// EnvCover in Spec.Env ("BPFLAB_COVER=1") makes the runner point
+// GOCOVERDIR and -test.gocoverdir (the binaries are go test -c -cover
+// binaries then) at Spec.ArtifactsDir, so the coverage files travel back
+// with the artifacts.
+const EnvCover = "BPFLAB_COVER"
+
 // MaxArtifacts bounds the artifact bytes carried in one Report.
 const MaxArtifacts = 8 << 20
 

@@ -36,6 +36,9 @@ type Options struct {
 	// Runner is the static guest runner (bpflab itself); empty means
 	// guest.RunnerBinary, resolved only when a kernel needs a VM.
 	Runner string
+	// Cover builds the test binaries with -cover and brings each
+	// kernel's coverage files back with its artifacts (WriteCoverage).
+	Cover bool
 	// Custom, if set, replaces the go test packages: its binaries run on
 	// every kernel instead (bpflab check runs itself this way).
 	Custom  *Custom
@@ -116,7 +119,7 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 		built.Binaries, built.Files = o.Custom.Binaries, o.Custom.Files
 	} else {
 		o.Progress.Note(fmt.Sprintf("building %d test packages in %s", len(pkgs), binDir))
-		if built, err = Build(ctx, o.Root, binDir, pkgs, false); err != nil {
+		if built, err = Build(ctx, o.Root, binDir, pkgs, o.Cover); err != nil {
 			return nil, err
 		}
 	}
@@ -186,6 +189,21 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	artifacts := filepath.Join(job.WorkDir, "artifacts")
 	if img.Kernel == nil {
 		job.Env = append(job.Env, loadreport.EnvArtifacts+"="+artifacts)
+		if o.Cover {
+			if err := os.MkdirAll(artifacts, 0o755); err != nil {
+				k.Error, k.ErrorPhase = fmt.Sprintf("create artifacts dir: %v", err), "setup"
+				return k
+			}
+			// A test binary writes coverage only where -test.gocoverdir says.
+			bins := make([]vm.Binary, len(job.Binaries))
+			for i, b := range job.Binaries {
+				b.Args = append(append([]string(nil), b.Args...), "-test.gocoverdir="+artifacts)
+				bins[i] = b
+			}
+			job.Binaries = bins
+		}
+	} else if o.Cover {
+		job.Env = append(job.Env, guest.EnvCover+"=1")
 	}
 	parse := report.ParseGoTest
 	if o.Custom != nil {

@@ -210,3 +210,36 @@ func TestRunEmptyShard(t *testing.T) {
 	}
 	assert.Equal(t, []int{0}, sizes)
 }
+
+// TestCoverOnHost builds a package with -cover, runs it on the host kernel
+// and turns what came back into a per-kernel and a merged profile that
+// show which branch ran.
+func TestCoverOnHost(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the host backend loads the veth module")
+	}
+	root := t.TempDir()
+	write(t, filepath.Join(root, "go.mod"), "module example.com/c\n\ngo 1.21\n")
+	write(t, filepath.Join(root, "lib/lib.go"), "package lib\n\nfunc Pick(new bool) string {\n\tif new {\n\t\treturn \"ringbuf\"\n\t}\n\treturn \"perfbuf\"\n}\n")
+	write(t, filepath.Join(root, "lib/lib_test.go"), "package lib\n\nimport \"testing\"\n\nfunc TestPick(t *testing.T) {\n\tif Pick(true) != \"ringbuf\" {\n\t\tt.Fatal(\"want ringbuf\")\n\t}\n}\n")
+	write(t, filepath.Join(root, "kernels/manifest"), "host host\n")
+	m, err := Run(context.Background(), Options{Root: root, WorkDir: t.TempDir(), Host: host.New(time.Minute), Cover: true,
+		NewBackend: func(string, string) (vm.Backend, error) { return nil, errors.New("no VM needed for host") }})
+	require.NoError(t, err)
+	require.False(t, m.Failed(), "%+v", m.Kernels)
+
+	dir := t.TempDir()
+	cov, err := WriteCoverage(context.Background(), dir, m)
+	require.NoError(t, err)
+	require.Contains(t, cov.PerKernel, "host")
+	for _, p := range []string{cov.Merged, cov.PerKernel["host"]} {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		// lib.go:4 (the ringbuf branch) ran once, lib.go:7 (perfbuf) never.
+		assert.Contains(t, string(data), "example.com/c/lib/lib.go:4.", p)
+		assert.Regexp(t, `lib\.go:4\.\d+,6\.\d+ 1 1`, string(data), p)
+		assert.Regexp(t, `lib\.go:7\.\d+,7\.\d+ 1 0`, string(data), p)
+	}
+	_, err = WriteCoverage(context.Background(), t.TempDir(), &report.Matrix{Kernels: []report.Kernel{{Name: "x"}}})
+	assert.ErrorContains(t, err, "no kernel brought coverage data back")
+}
