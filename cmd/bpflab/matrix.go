@@ -38,6 +38,7 @@ func runMatrix(ctx context.Context, args []string) error {
 	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest of the module if any, else the built-in one)")
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
+	tools := fs.String("tools", "bpftool", "comma-separated host programs to carry into the VMs with their shared libraries, if found (e.g. bpftool,/bin/bash)")
 	cover := fs.String("cover", "", "build with -cover and write coverage profiles into `DIR`: KERNEL.out per kernel and merged.out")
 	fs.Usage = func() {
 		fmt.Fprint(os.Stderr, "usage: bpflab matrix [flags] [PACKAGES]\n\nRuns the go test packages (patterns as for go test; default ./..., or\n./scenarios/... in bpflab) of the Go module in the working directory on\nevery kernel of the manifest.\n\nflags:\n")
@@ -103,7 +104,7 @@ func runMatrix(ctx context.Context, args []string) error {
 		Root: root, Manifest: *manifest,
 		CacheDir: *cache, Kernels: names, Shard: sh, Packages: patterns, Run: *run,
 		Backend: *backendName, DefaultBackend: defaultBackend,
-		Cover: *cover != "", Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
+		Tools: vm.FindTools(splitList(*tools)...), Cover: *cover != "", Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
 		Host: host.New(*binTimeout + time.Minute),
 		NewBackend: func(name, runner string) (vm.Backend, error) {
 			if name == "vng" {
