@@ -65,12 +65,17 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 		if err := initramfs.CheckStatic(bin.Path); err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
 		}
-		name := fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
-		entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
 		label := bin.Name
 		if label == "" {
 			label = filepath.Base(bin.Path)
 		}
+		if sameFile(bin.Path, guestBin) {
+			// bpflab running itself (bpflab check): it is /init already.
+			spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/init", Args: bin.Args, Dir: bin.Dir})
+			continue
+		}
+		name := fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
+		entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
 		spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/" + name, Args: bin.Args, Dir: bin.Dir})
 	}
 	mods, err := initramfs.ResolveModules(k.ModulesDir, job.Modules)
@@ -131,6 +136,16 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 		}
 	}
 	return bt, nil
+}
+
+// sameFile reports whether two paths name the same file.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 func (b *Backend) cacheDir() string {
