@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"debug/buildinfo"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -32,6 +34,23 @@ func TestRunnerBinaryRebuildsWhenNotBpflab(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, mainPackage, bi.Path)
 	assert.Contains(t, log.String(), "building it once")
+
+	// The rebuilt bpflab is the runner as `bpflab guest` (how vng runs it).
+	out, err := exec.Command(p, Subcommand).CombinedOutput()
+	assert.Error(t, err)
+	assert.Contains(t, string(out), "--spec is required when not running as PID 1")
+	dir := t.TempDir()
+	spec, err := json.Marshal(Spec{Binaries: []Binary{{Name: "true", Path: "/bin/sh", Args: []string{"-c", "exit 4"}}}, ResultsDir: dir, Console: os.DevNull})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "spec.json"), spec, 0o644))
+	if os.Geteuid() == 0 { // the runner mounts bpffs/tracefs if missing
+		out, err = exec.Command(p, Subcommand, "--spec", filepath.Join(dir, "spec.json")).CombinedOutput()
+		require.NoError(t, err, string(out))
+		rep, err := ReadReport(dir)
+		require.NoError(t, err)
+		require.Len(t, rep.Results, 1)
+		assert.Equal(t, 4, rep.Results[0].ExitCode)
+	}
 
 	log.Reset()
 	again, err := RunnerBinary(context.Background(), cache, &log)
