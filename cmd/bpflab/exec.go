@@ -14,6 +14,7 @@ import (
 	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/initramfs"
 	"github.com/bpflab/bpflab/internal/kernel"
+	"github.com/bpflab/bpflab/internal/matrix"
 	"github.com/bpflab/bpflab/internal/vm"
 	"github.com/bpflab/bpflab/internal/vm/qemu"
 	"github.com/bpflab/bpflab/internal/vm/vng"
@@ -138,9 +139,20 @@ func execJob(ctx context.Context, b vm.Backend, k *vm.Kernel, bin string, binArg
 	if err != nil {
 		return err
 	}
+	// As go test does: the binary runs in the working directory (the
+	// package's, under go test -exec), with testdata/ carried along.
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	files, err := matrix.DirFiles(wd)
+	if err != nil {
+		return usageError{err.Error()}
+	}
 	job := vm.Job{
 		Kernel:   k,
-		Binaries: []vm.Binary{{Name: filepath.Base(bin), Path: bin, Args: binArgs}},
+		Binaries: []vm.Binary{{Name: filepath.Base(bin), Path: bin, Args: binArgs, Dir: wd}},
+		Files:    files,
 		WorkDir:  work,
 		Timeout:  timeout,
 		Stream:   func(_ string, line []byte) { os.Stdout.Write(line) },

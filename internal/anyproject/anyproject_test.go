@@ -135,3 +135,20 @@ func TestCheckOnExternalObject(t *testing.T) {
 	code, out = p.run(t, "check", "--kernels", "host", "--baseline", "c.json", obj)
 	assert.Equal(t, 0, code, out)
 }
+
+// TestGoTestExec runs the module's package through `go test -exec 'bpflab
+// exec --kernel K'` from its own directory: the built-in kernel list is
+// used (the module has no kernels/manifest) and testdata/ is carried into
+// the guest, where the binary runs in the package dir, as go test does.
+func TestGoTestExec(t *testing.T) {
+	p := setup(t)
+	k := "host"
+	if extra := os.Getenv(EnvKernels); extra != "" {
+		k = strings.Split(extra, ",")[0]
+	}
+	cmd := exec.Command("go", "test", "-count=1", "-v", "-exec", p.bpflab+" exec --kernel "+k, ".")
+	cmd.Dir, cmd.Env = p.dir, append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "--- PASS: TestCountsEveryPacket")
+}

@@ -194,3 +194,25 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "; ")
 }
+
+// DirFiles is what a binary running in dir (as go test runs a package's
+// tests in its source dir) may read from testdata/: dir's and its
+// parents' up to the enclosing go.mod, by absolute path (vm.Job.Files).
+func DirFiles(dir string) (map[string]string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	pkg := Package{Dir: dir}
+	for d := dir; ; d = filepath.Dir(d) {
+		if exists(filepath.Join(d, "go.mod")) {
+			pkg.ModuleDir = d
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	files, _, err := testdataFiles(testdataDirs(pkg)...)
+	return files, err
+}
