@@ -91,14 +91,27 @@ func statuses(t *testing.T, path string) map[string]map[string]report.Test {
 
 func TestMatrixOnExternalModule(t *testing.T) {
 	p := setup(t)
-	code, out := p.run(t, "matrix", "--kernels", kernels(), "-j", "2", "--json", "m.json", "--junit", "m.xml", "./...")
+	code, out := p.run(t, "matrix", "--kernels", kernels(), "-j", "2", "--json", "m.json", "--junit", "m.xml", "--cover", "cov", "./...")
 	require.Equal(t, 0, code, out)
 	got := statuses(t, filepath.Join(p.dir, "m.json"))
 	for _, k := range strings.Split(kernels(), ",") {
-		tc, ok := got[k]["example.com/extmod TestCountsEveryPacket"]
-		require.True(t, ok, "kernel %s ran the module's test: %v", k, got[k])
-		assert.Equal(t, report.Pass, tc.Status, "kernel %s: %s", k, tc.Reason)
+		for _, name := range []string{"TestCountsEveryPacket", "TestLoopModeMatchesTheKernel"} {
+			tc, ok := got[k]["example.com/extmod "+name]
+			require.True(t, ok, "kernel %s ran the module's %s: %v", k, name, got[k])
+			assert.Equal(t, report.Pass, tc.Status, "kernel %s: %s", k, tc.Reason)
+		}
+		// Per-kernel coverage shows which branch of LoopMode ran:
+		// bpf_loop from 5.17 on, the unrolled fallback on 5.10.
+		prof, err := os.ReadFile(filepath.Join(p.dir, "cov", k+".out"))
+		require.NoError(t, err, "kernel %s profile", k)
+		loop, unrolled := "1", "0"
+		if k == "5.10" {
+			loop, unrolled = "0", "1"
+		}
+		assert.Contains(t, string(prof), "example.com/extmod/mode.go:16.68,18.3 1 "+loop+"\n", "kernel %s", k)
+		assert.Contains(t, string(prof), "example.com/extmod/mode.go:19.2,19.19 1 "+unrolled+"\n", "kernel %s", k)
 	}
+	assert.FileExists(t, filepath.Join(p.dir, "cov", "merged.out"))
 	assert.FileExists(t, filepath.Join(p.dir, "m.xml"))
 	assert.NoDirExists(t, filepath.Join(p.dir, "kernels"), "nothing is written into the user's tree but what was asked")
 }

@@ -27,6 +27,10 @@ func isCoverFile(name string) bool {
 // and merged.out for all, with `go tool covdata textfmt`; the raw files stay
 // in dir/raw/KERNEL (for go tool covdata percent, func, ...).
 func WriteCoverage(ctx context.Context, dir string, m *report.Matrix) (*Coverage, error) {
+	dir, err := filepath.Abs(dir) // go tool covdata runs in dir
+	if err != nil {
+		return nil, fmt.Errorf("coverage: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("coverage: %w", err)
 	}

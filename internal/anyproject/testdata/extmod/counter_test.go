@@ -1,6 +1,3 @@
-// Package extmod is a project that is not bpflab: its own eBPF object and
-// its own go test, run through `bpflab matrix` and `bpflab check` from
-// this directory (see internal/anyproject).
 package extmod
 
 import (
@@ -40,4 +37,22 @@ func TestCountsEveryPacket(t *testing.T) {
 	var n uint64
 	require.NoError(t, objs.Counts.Lookup(uint32(0), &n))
 	assert.Equal(t, uint64(runs), n)
+}
+
+// TestLoopModeMatchesTheKernel: the probe's answer must agree with what the
+// kernel does with the object's bpf_loop program.
+func TestLoopModeMatchesTheKernel(t *testing.T) {
+	testenv.Setup(t)
+	spec, err := ebpf.LoadCollectionSpec("testdata/counter.bpf.o")
+	require.NoError(t, err)
+	var objs struct {
+		Prog *ebpf.Program `ebpf:"loop_getpid"`
+	}
+	loadErr := spec.LoadAndAssign(&objs, nil)
+	if loadErr == nil {
+		objs.Prog.Close()
+	}
+	mode := LoopMode()
+	t.Logf("mode %s, load error %v", mode, loadErr)
+	assert.Equal(t, loadErr == nil, mode == "bpf_loop", "probe says %s, load error %v", mode, loadErr)
 }
