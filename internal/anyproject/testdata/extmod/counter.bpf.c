@@ -5,7 +5,8 @@
  * programs that need newer kernels (bpf_get_attach_cookie 5.15;
  * bpf_loop 5.17 with a callback, which 5.10's verifier cannot even
  * parse), and a CO-RE read of a field no kernel has. Build:
- *   clang -O2 -g -target bpf -c counter.bpf.c -o testdata/counter.bpf.o */
+ *   clang-19 -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu \
+ *     -c counter.bpf.c -o testdata/counter.bpf.o */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
