@@ -114,6 +114,7 @@ func TestKernel(t *testing.T) {
 			"helper": {Name: "helper", Type: ebpf.XDP, License: "GPL", Instructions: asm.Instructions{asm.BuiltinFunc(9999).Call(), asm.Mov.Imm(asm.R0, 2), asm.Return()}},
 			"usesweird": {Name: "usesweird", Type: ebpf.XDP, License: "GPL", Instructions: asm.Instructions{
 				asm.LoadMapPtr(asm.R1, 0).WithReference("weird"), asm.Mov.Imm(asm.R0, 2), asm.Return()}},
+			"weirdprog": {Name: "weirdprog", Type: ebpf.ProgramType(0x7fff), License: "GPL", Instructions: ret},
 			"cgroup": {Name: "cgroup", Type: ebpf.CGroupSKB, License: "GPL", Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()}},
 		},
 	}
@@ -125,6 +126,7 @@ func TestKernel(t *testing.T) {
 	assert.Equal(t, MissingHelper, got["prog/helper"].Code, "%+v", got["prog/helper"])
 	assert.Equal(t, "unknown#9999", got["prog/helper"].Message)
 	assert.Equal(t, UnsupportedMapType, got["prog/usesweird"].Code, "a program inherits its map's failure")
+	assert.Equal(t, UnsupportedProgType, got["prog/weirdprog"].Code, "%+v", got["prog/weirdprog"])
 	assert.Equal(t, Loaded, got["prog/cgroup"].Status, "%+v", got["prog/cgroup"])
 	assert.Contains(t, got["prog/cgroup"].Note, "not attached")
 }
