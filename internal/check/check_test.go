@@ -115,7 +115,7 @@ func TestKernel(t *testing.T) {
 			"usesweird": {Name: "usesweird", Type: ebpf.XDP, License: "GPL", Instructions: asm.Instructions{
 				asm.LoadMapPtr(asm.R1, 0).WithReference("weird"), asm.Mov.Imm(asm.R0, 2), asm.Return()}},
 			"weirdprog": {Name: "weirdprog", Type: ebpf.ProgramType(0x7fff), License: "GPL", Instructions: ret},
-			"cgroup": {Name: "cgroup", Type: ebpf.CGroupSKB, License: "GPL", Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()}},
+			"cgroup":    {Name: "cgroup", Type: ebpf.CGroupSKB, License: "GPL", Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()}},
 		},
 	}
 	got := byName(Spec("hand.o", spec))
