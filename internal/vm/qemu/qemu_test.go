@@ -314,3 +314,17 @@ func TestFilesInAndArtifactsOut(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "field report 42\n", string(got))
 }
+
+func TestKernelCommandLine(t *testing.T) {
+	args := (&Backend{}).args(&boot{kernel: "/k", initrd: "/i"}, "tcg")
+	var cmdline string
+	for i, a := range args {
+		if a == "-append" && i+1 < len(args) {
+			cmdline = args[i+1]
+		}
+	}
+	for _, want := range []string{"rdinit=/init", "BPFLAB_GUEST=1", "panic=-1", "no_timer_check", "console=ttyS0"} {
+		assert.Contains(t, strings.Fields(cmdline), want)
+	}
+	assert.Contains(t, args, "tcg,thread=single")
+}
