@@ -34,9 +34,10 @@ const rebuildTimeout = 10 * time.Minute
 // $BPFLAB_GUEST_BINARY if set, else this very executable when it is static
 // (CGO_ENABLED=0: the guest has no libc). A bpflab that is not static
 // (plain `go install` or `go tool` with cgo on) rebuilds itself once with
-// CGO_ENABLED=0 into cacheDir/runner/<sha256 of the executable>/: at its
-// released version from the module proxy, or from the current module when
-// bpflab is that module or one of its dependencies (go tool).
+// CGO_ENABLED=0 into cacheDir/runner/<sha256 of the executable>/: from the
+// current module when bpflab is that module or one of its dependencies
+// (a checkout, go tool), else at its released version from the module
+// proxy.
 func RunnerBinary(ctx context.Context, cacheDir string, log io.Writer) (string, error) {
 	if p := os.Getenv(EnvBinary); p != "" {
 		if err := initramfs.CheckStatic(p); err != nil {
@@ -86,15 +87,19 @@ func rebuild(ctx context.Context, dir, out string) error {
 	defer cancel()
 	var cmd *exec.Cmd
 	bi, ok := debug.ReadBuildInfo()
+	inModule := exec.CommandContext(ctx, "go", "list", "-m", mainModule).Run() == nil
 	switch {
+	case inModule:
+		// A checkout, or go tool: bpflab resolves from the current module
+		// (with its replace directives and go.sum).
+		cmd = exec.CommandContext(ctx, "go", "build", "-o", out, mainPackage)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	case ok && bi.Main.Path == mainModule && bi.Main.Version != "" && bi.Main.Version != "(devel)":
 		// go install PKG@VERSION: the same release from the module proxy.
 		cmd = exec.CommandContext(ctx, "go", "install", mainPackage+"@"+bi.Main.Version)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOBIN="+dir, "GOFLAGS=")
 	default:
-		// A checkout, or go tool: bpflab is resolvable from the current module.
-		cmd = exec.CommandContext(ctx, "go", "build", "-o", out, mainPackage)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		return fmt.Errorf("build a static guest runner: this bpflab has no released version and %s is not resolvable from the working directory's module", mainModule)
 	}
 	cmd.WaitDelay = 5 * time.Second
 	var buf bytes.Buffer
