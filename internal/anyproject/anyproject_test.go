@@ -165,3 +165,42 @@ func TestGoTestExec(t *testing.T) {
 	require.NoError(t, err, string(out))
 	assert.Contains(t, string(out), "--- PASS: TestCountsEveryPacket")
 }
+
+// TestGoTool uses bpflab as a `go tool` dependency of the module: go
+// builds it with the module's settings (cgo on: it links libc), and bpflab
+// rebuilds a static copy for the guests from the module itself.
+func TestGoTool(t *testing.T) {
+	p := setup(t)
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	f, err := os.OpenFile(filepath.Join(p.dir, "go.mod"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("\ntool github.com/bpflab/bpflab/cmd/bpflab\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	// bpflab's own checksums: tidy then works from the module cache alone.
+	sums, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	require.NoError(t, err)
+	f, err = os.OpenFile(filepath.Join(p.dir, "go.sum"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.Write(sums)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	tidy := exec.Command("go", "mod", "tidy")
+	tidy.Dir, tidy.Env = p.dir, append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod")
+	out, err := tidy.CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	// A fresh cache, so the static copy is built here (host only: no
+	// kernel is downloaded into it).
+	cache := t.TempDir()
+	cmd := exec.Command("go", "tool", "bpflab", "check", "--kernels", "host", "--json", "t.json", "testdata/counter.bpf.o")
+	cmd.Dir, cmd.Env = p.dir, append(os.Environ(), "CGO_ENABLED=1", "BPFLAB_CACHE="+cache, "BPFLAB_GUEST_BINARY=")
+	out, _ = cmd.CombinedOutput()
+	assert.Equal(t, 1, cmd.ProcessState.ExitCode(), "core_missing fails:\n%s", out)
+	if _, err := exec.LookPath("gcc"); err == nil { // cgo on: go tool's build links libc
+		assert.Contains(t, string(out), "so the guests get a static copy")
+	}
+	got := statuses(t, filepath.Join(p.dir, "t.json"))
+	assert.Equal(t, report.Pass, got["host"]["testdata/counter.bpf.o prog/xdp_count"].Status, "%v", got["host"])
+}
