@@ -8,6 +8,7 @@
 #   INPUT_OBJECTS     BPF objects (globs allowed) for `bpflab check` ("" = skip)
 #   INPUT_BASELINE    a previous run's JSON: only regressions fail
 #   INPUT_OUTPUT_DIR  where matrix.{json,xml,md} and check.{json,xml,md} go
+#   INPUT_COVER       "true": matrix with -cover, profiles in OUTPUT_DIR/cover
 #   GITHUB_STEP_SUMMARY  the job summary file (Markdown is appended)
 # Exit status: non-zero if a run failed (or regressed, with a baseline).
 set -uo pipefail
@@ -28,8 +29,12 @@ fi
 
 if [[ -n "${INPUT_PACKAGES:-}" ]]; then
   read -r -a pkgs <<<"$INPUT_PACKAGES"
+  cover=()
+  if [[ "${INPUT_COVER:-}" == "true" ]]; then
+    cover=(--cover "$out/cover")
+  fi
   echo "::group::bpflab matrix ${pkgs[*]}"
-  "$BPFLAB" matrix "${common[@]}" --workdir "$out/work" \
+  "$BPFLAB" matrix "${common[@]}" "${cover[@]}" --workdir "$out/work" \
     --json "$out/matrix.json" --junit "$out/matrix.xml" --markdown "$out/matrix.md" "${pkgs[@]}"
   rc=$?
   echo "::endgroup::"

@@ -39,7 +39,7 @@ func TestActionPassesEveryInputToTheScript(t *testing.T) {
 		}
 	}
 	for in, name := range map[string]string{"packages": "INPUT_PACKAGES", "objects": "INPUT_OBJECTS",
-		"kernels": "INPUT_KERNELS", "baseline": "INPUT_BASELINE", "output-dir": "INPUT_OUTPUT_DIR"} {
+		"kernels": "INPUT_KERNELS", "baseline": "INPUT_BASELINE", "output-dir": "INPUT_OUTPUT_DIR", "cover": "INPUT_COVER"} {
 		_, ok := a.Inputs[in]
 		require.True(t, ok, "input %s", in)
 		assert.Equal(t, "${{ inputs."+in+" }}", env[name], "input %s reaches the script as %s", in, name)
@@ -86,13 +86,13 @@ func TestActionScriptOnHost(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(proj, "go.mod"), bytes.Replace(mod, []byte("=> ../../../.."), []byte("=> "+repo), 1), 0o644))
 
-	inputs := []string{"INPUT_KERNELS=host", "INPUT_PACKAGES=./...", "INPUT_OBJECTS=testdata/*.o", "INPUT_OUTPUT_DIR=res"}
+	inputs := []string{"INPUT_KERNELS=host", "INPUT_PACKAGES=./...", "INPUT_OBJECTS=testdata/*.o", "INPUT_OUTPUT_DIR=res", "INPUT_COVER=true"}
 	code, log, summary := runAction(t, bin, proj, inputs...)
 	assert.Equal(t, 1, code, "core_missing fails on every kernel:\n%s", log)
 	assert.Contains(t, summary, "## bpflab matrix")
 	assert.Contains(t, summary, "## bpflab check")
 	assert.Contains(t, summary, "CORE_RELOCATION_FAILED")
-	for _, f := range []string{"matrix.json", "matrix.xml", "check.json", "check.xml"} {
+	for _, f := range []string{"matrix.json", "matrix.xml", "check.json", "check.xml", "cover/host.out", "cover/merged.out"} {
 		assert.FileExists(t, filepath.Join(proj, "res", f))
 	}
 
