@@ -118,8 +118,8 @@ func runExec(ctx context.Context, args []string) error {
 	return execJob(ctx, b, k, bin, binArgs, *modules, extra, *timeout, *keep, *verbose)
 }
 
-// execVng is the virtme-ng backend: it runs the static bpflab-guest from
-// the host's filesystem, so that must exist.
+// execVng is the virtme-ng backend: it runs the static bpflab (as
+// `bpflab guest`) from the host's filesystem.
 func execVng() (vm.Backend, error) {
 	if err := vng.Available(); err != nil {
 		return nil, err
