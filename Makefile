@@ -35,7 +35,7 @@ kernels: build
 
 MATRIX_FLAGS ?= -j 2
 matrix: build
-	$(OUT)/bpflab matrix $(MATRIX_FLAGS) --json $(OUT)/matrix.json --junit $(OUT)/matrix.xml
+	$(OUT)/bpflab matrix $(MATRIX_FLAGS) --json $(OUT)/matrix.json --junit $(OUT)/matrix.xml ./scenarios/...
 
 # Everything: lint, unit tests and scenarios on the host kernel, then the
 # scenarios in every kernel of the matrix.

@@ -56,6 +56,9 @@ func Merge(labels []string, ms []*Matrix, names []string) (*Matrix, error) {
 		if out.DefaultBackend == "" {
 			out.DefaultBackend = m.DefaultBackend
 		}
+		if out.Tool == "" {
+			out.Tool = m.Tool // bpflab check reports merge as check reports
+		}
 		for _, k := range m.Kernels {
 			if prev, dup := from[k.Name]; dup {
 				return nil, &DuplicateKernelError{Kernel: k.Name, Inputs: []string{prev, labels[i]}}

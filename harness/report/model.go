@@ -114,9 +114,12 @@ type Matrix struct {
 	Duration Duration  `json:"seconds"`
 	// Backend is the backend selected for non-host kernels; repro commands
 	// name it when it differs from DefaultBackend.
-	Backend        string   `json:"backend"`
-	DefaultBackend string   `json:"-"`
-	Kernels        []Kernel `json:"kernels"`
+	Backend        string `json:"backend"`
+	DefaultBackend string `json:"-"`
+	// Tool is the command that made the report: "" for bpflab matrix,
+	// "check" for bpflab check (packages are then object files).
+	Tool    string   `json:"tool,omitempty"`
+	Kernels []Kernel `json:"kernels"`
 }
 
 // Failed reports whether anything in the matrix failed.

@@ -150,6 +150,10 @@ func WriteTable(out io.Writer, m *Matrix) error {
 // whole kernel when pkg is empty) on one kernel.
 func Repro(m *Matrix, kernel, pkg, test string) string {
 	var b strings.Builder
+	if m.Tool == "check" {
+		fmt.Fprintf(&b, "bpflab check --kernels %s %s", kernel, pkg)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "bpflab matrix --kernels %s", kernel)
 	if kernel != HostKernel && m.Backend != "" && m.Backend != m.DefaultBackend {
 		fmt.Fprintf(&b, " --backend %s", m.Backend)

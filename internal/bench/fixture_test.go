@@ -42,7 +42,7 @@ type fixture struct {
 	dir      string // private temp dir: binaries, initramfs, work dirs
 	cache    string // bpflab cache (vmlinux extracted there, as the backend does)
 	store    *kernel.Store
-	bpflab   string // static bpflab with bpflab-guest beside it
+	bpflab   string // static bpflab (also the guest runner)
 	poweroff string // floor /init
 	trivial  string // what bpflab exec runs
 	floorRD  string // initramfs with poweroff as /init
@@ -74,7 +74,7 @@ func newFixture(tb testing.TB) *fixture {
 	f.poweroff = filepath.Join(bin, "poweroff")
 	f.trivial = filepath.Join(bin, "trivial")
 	for out, pkg := range map[string]string{
-		f.bpflab: "./cmd/bpflab", filepath.Join(bin, "bpflab-guest"): "./cmd/bpflab-guest",
+		f.bpflab:   "./cmd/bpflab",
 		f.poweroff: "./internal/bench/testdata/poweroff", f.trivial: "./internal/bench/testdata/trivial",
 	} {
 		cmd := exec.Command("go", "build", "-o", out, pkg)
@@ -183,7 +183,7 @@ func (f *fixture) suite(tb testing.TB, kname, backend string, pkgs ...string) re
 	m, err := matrix.Run(ctx, matrix.Options{
 		Root: f.root, Manifest: filepath.Join(f.root, "kernels", "manifest"),
 		LockPath: filepath.Join(f.root, "kernels", "lock.json"),
-		Kernels:  []string{kname}, Packages: pkgs, Backend: backend, WorkDir: work, Jobs: 1,
+		Kernels:  []string{kname}, Packages: pkgs, Backend: backend, WorkDir: work, Jobs: 1, Runner: f.bpflab,
 		Host: host.New(matrix.DefaultBinaryTimeout + time.Minute),
 		NewBackend: func(name, runner string) (vm.Backend, error) {
 			if name == "vng" {

@@ -34,7 +34,9 @@ type workflowFile struct {
 			Matrix map[string]any `yaml:"matrix"`
 		} `yaml:"strategy"`
 		Steps []struct {
-			Run string `yaml:"run"`
+			Run  string            `yaml:"run"`
+			Uses string            `yaml:"uses"`
+			With map[string]string `yaml:"with"`
 		} `yaml:"steps"`
 	} `yaml:"jobs"`
 }
@@ -70,10 +72,17 @@ func TestKernelJobsComeFromTheManifest(t *testing.T) {
 		require.False(t, re.Match(data), "workflow mentions kernel %q literally; the list must come from kernels/manifest", name)
 	}
 
-	var kernelRuns []string
+	// Each kernel job runs the action any repository uses (action.yml),
+	// which runs the same `bpflab matrix --kernels K` a user runs locally.
+	var uses []string
 	for _, s := range kernelJob.Steps {
-		kernelRuns = append(kernelRuns, s.Run)
+		if s.Uses == "./" {
+			uses = append(uses, s.With["kernels"])
+		}
 	}
-	require.Contains(t, strings.Join(kernelRuns, "\n"), `bpflab matrix --kernels "$KERNEL"`,
-		"each kernel job runs the same `bpflab matrix` a user runs locally")
+	require.Equal(t, []string{"${{ matrix.kernel }}"}, uses, "the kernel job must run the repository's own action on its kernel")
+	script, err := os.ReadFile("../../scripts/action.sh")
+	require.NoError(t, err)
+	require.Contains(t, string(script), `"$BPFLAB" matrix "${common[@]}"`)
+	require.Contains(t, string(script), `common+=(--kernels "$INPUT_KERNELS")`)
 }

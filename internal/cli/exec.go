@@ -15,6 +15,7 @@ import (
 	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/initramfs"
 	"github.com/bpflab/bpflab/internal/kernel"
+	"github.com/bpflab/bpflab/internal/matrix"
 	"github.com/bpflab/bpflab/internal/vm"
 	"github.com/bpflab/bpflab/internal/vm/qemu"
 	"github.com/bpflab/bpflab/internal/vm/vng"
@@ -45,7 +46,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// sockets in every handle; they are modules in Debian kernels, and the
 	// guest loads them (and veth) only if the kernel asks, like modprobe.
 	autoload := fs.String("autoload", "veth,xfrm_user,nfnetlink", "comma-separated kernel modules to carry and load when the kernel requests them")
-	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest in this or a parent directory)")
+	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest in this or a parent directory, else the built-in one)")
 	cache := fs.String("cache", "", "cache dir (default $"+kernel.EnvCache+", else the user cache)")
 	keep := fs.Bool("keep", false, "keep the work dir (console log) even on success")
 	tools := fs.String("tools", "bpftool", "comma-separated host programs to carry into the VM with their shared libraries, if found on PATH")
@@ -89,22 +90,27 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		return runInVM(ctx, vb, execJobFor(k, bin, binArgs, *modules, *timeout, stdout), "exec", *keep, *verbose, stderr)
+		job, err := execJobFor(k, bin, binArgs, *modules, *timeout, stdout)
+		if err != nil {
+			return err
+		}
+		return runInVM(ctx, vb, job, "exec", *keep, *verbose, stderr)
 	}
 	var log func(string, ...any)
 	if *verbose {
 		log = func(f string, a ...any) { fmt.Fprintf(stderr, "bpflab exec: "+f+"\n", a...) }
 	}
-	job := execJobFor(k, bin, binArgs, *modules, *timeout, stdout)
+	job, err := execJobFor(k, bin, binArgs, *modules, *timeout, stdout)
+	if err != nil {
+		return err
+	}
 	job.Autoload = command.SplitList(*autoload)
 	job.Tools = vm.FindTools(command.SplitList(*tools)...)
 	return runInVM(ctx, qemuBackend(*cache, log), job, "exec", *keep, *verbose, stderr)
 }
 
 // qemuBackend is the qemu backend of one command: the kernel cache dir
-// (default the user's), and as the guest's /init the small bpflab-guest
-// if it is around (a smaller initramfs), else bpflab itself when it is
-// static (cmd/bpflab's init runs the guest when it is PID 1).
+// (default the user's); the guest's /init is bpflab itself (qemu.FindGuest).
 func qemuBackend(cache string, log func(string, ...any)) *qemu.Backend {
 	b := &qemu.Backend{CacheDir: cache, Log: log}
 	if cache == "" {
@@ -112,16 +118,11 @@ func qemuBackend(cache string, log func(string, ...any)) *qemu.Backend {
 			b.CacheDir = d
 		}
 	}
-	if _, err := qemu.FindGuest(); err != nil {
-		if self, err := os.Executable(); err == nil && initramfs.CheckStatic(self) == nil {
-			b.GuestBinary = self
-		}
-	}
 	return b
 }
 
-// execVng is the virtme-ng backend: it runs the static bpflab-guest from
-// the host's filesystem, so that must exist.
+// execVng is the virtme-ng backend: it runs the static bpflab (as
+// `bpflab guest`) from the host's filesystem.
 func execVng() (vm.Backend, error) {
 	if err := vng.Available(); err != nil {
 		return nil, err
@@ -134,15 +135,25 @@ func execVng() (vm.Backend, error) {
 }
 
 // execJobFor is the job of `bpflab exec`: one binary, its output
-// streamed.
-func execJobFor(k *vm.Kernel, bin string, binArgs []string, modules string, timeout time.Duration, stdout io.Writer) vm.Job {
+// streamed. As go test does, the binary runs in the working directory
+// (the package's, under go test -exec), with testdata/ carried along.
+func execJobFor(k *vm.Kernel, bin string, binArgs []string, modules string, timeout time.Duration, stdout io.Writer) (vm.Job, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return vm.Job{}, err
+	}
+	files, err := matrix.DirFiles(wd)
+	if err != nil {
+		return vm.Job{}, command.AsUsage(err)
+	}
 	return vm.Job{
 		Kernel:   k,
-		Binaries: []vm.Binary{{Name: filepath.Base(bin), Path: bin, Args: binArgs}},
+		Binaries: []vm.Binary{{Name: filepath.Base(bin), Path: bin, Args: binArgs, Dir: wd}},
+		Files:    files,
 		Modules:  command.SplitList(modules),
 		Timeout:  timeout,
 		Stream:   func(_ string, line []byte) { stdout.Write(line) },
-	}
+	}, nil
 }
 
 // runInVM runs a job of one binary on backend b in a new work dir and
@@ -186,20 +197,17 @@ func execKernel(ctx context.Context, name, modulesDir, manifest, cache string, l
 		return &vm.Kernel{Name: filepath.Base(name), Vmlinuz: name, ModulesDir: modulesDir}, nil
 	}
 	if manifest == "" {
-		found, err := findUp(filepath.Join("kernels", "manifest"))
-		if err != nil {
-			return nil, command.Usagef("--kernel %s: %w (pass --manifest PATH)", name, err)
+		// go test -exec runs in the package dir: a project's kernels/
+		// manifest is in a parent; without one, the built-in kernels.
+		if found, err := findUp(filepath.Join("kernels", "manifest")); err == nil {
+			manifest = found
 		}
-		manifest = found
 	}
-	m, err := kernel.LoadManifest(manifest)
+	src, err := kernel.OpenSource(manifest, "")
 	if err != nil {
 		return nil, command.AsUsage(err)
 	}
-	lock, err := kernel.LoadLock(filepath.Join(filepath.Dir(manifest), "lock.json"))
-	if err != nil {
-		return nil, command.AsUsage(err)
-	}
+	m, lock := src.Manifest, src.Lock
 	store, err := kernel.NewStore(kernel.Options{CacheDir: cache, Manifest: m, Lock: lock, Log: log})
 	if err != nil {
 		return nil, err

@@ -41,16 +41,22 @@ func runKernels(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	m, err := kernel.LoadManifest(*manifest)
-	if errors.Is(err, os.ErrNotExist) {
-		return command.Usagef("%w (pass --manifest PATH or run from the repository root)", err)
-	}
-	if err != nil {
-		return command.AsUsage(err)
-	}
-	lock, err := kernel.LoadLock(*lockPath)
-	if err != nil {
-		return command.AsUsage(err)
+	var m kernel.Manifest
+	var lock *kernel.Lock
+	if _, err := os.Stat(*manifest); errors.Is(err, os.ErrNotExist) && !isSet(fs.FlagSet, "manifest") {
+		// No project manifest here: bpflab's built-in kernels (read-only lock).
+		src, err := kernel.Builtin()
+		if err != nil {
+			return err
+		}
+		m, lock, *lockPath = src.Manifest, src.Lock, ""
+	} else {
+		if m, err = kernel.LoadManifest(*manifest); err != nil {
+			return command.AsUsage(err)
+		}
+		if lock, err = kernel.LoadLock(*lockPath); err != nil {
+			return command.AsUsage(err)
+		}
 	}
 	if len(names) == 0 {
 		names = m.Names()

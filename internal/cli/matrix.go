@@ -24,7 +24,7 @@ import (
 const defaultBackend = "qemu"
 
 func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := command.NewFlags("matrix", "bpflab matrix [--kernels a,b] [--pkg scenarios/x] [--run REGEX] [-j N] [flags]", stdout)
+	fs := command.NewFlags("matrix", "usage: bpflab matrix [flags] [PACKAGES]\n\nRuns the go test packages (patterns as for go test; default ./..., or\n./scenarios/... in bpflab) of the Go module in the working directory on\nevery kernel of the manifest.\n", stdout)
 	kernels := fs.String("kernels", "", "comma-separated kernel names from the manifest (default: all)")
 	backendName := fs.String("backend", defaultBackend, "backend for non-host kernels: qemu or vng")
 	jobs := fs.Int("j", 1, "kernels to run in parallel")
@@ -34,17 +34,18 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	timeout := fs.Duration("timeout", matrix.DefaultTimeout, "deadline per kernel, boot included")
 	binTimeout := fs.Duration("binary-timeout", matrix.DefaultBinaryTimeout, "deadline per test binary (-test.timeout)")
 	run := fs.String("run", "", "run only tests matching `REGEX` (go test -run)")
-	pkgs := fs.String("pkg", "", "comma-separated scenario packages, e.g. scenarios/xdp (default: all)")
-	manifest := fs.String("manifest", "", "kernel manifest (default kernels/manifest of the repository)")
+	pkgs := fs.String("pkg", "", "comma-separated packages, as the PACKAGES arguments")
+	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest of the module if any, else the built-in one)")
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
-	operands, err := fs.ParseArgs(args)
+	tools := fs.String("tools", "bpftool", "comma-separated host programs to carry into the VMs with their shared libraries, if found (e.g. bpftool,/bin/bash)")
+	cover := fs.String("cover", "", "build with -cover and write coverage profiles into `DIR`: KERNEL.out per kernel and merged.out")
+	// Flags may follow the packages (PACKAGES are go package patterns).
+	patterns, err := fs.ParseInterleaved(args)
 	if err != nil {
 		return err
 	}
-	if len(operands) > 0 {
-		return command.Usagef("unexpected arguments %q (kernels go in --kernels a,b)", operands)
-	}
+	patterns = append(command.SplitList(*pkgs), patterns...)
 	if *backendName != "qemu" && *backendName != "vng" {
 		return command.Usagef("--backend %q: want qemu or vng", *backendName)
 	}
@@ -65,13 +66,13 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 
-	goMod, err := findUp("go.mod")
+	wd, err := os.Getwd()
 	if err != nil {
-		return command.Usagef("%w: run bpflab matrix inside the bpflab repository (it builds the scenarios)", err)
+		return err
 	}
-	root := filepath.Dir(goMod)
-	if *manifest == "" {
-		*manifest = filepath.Join(root, "kernels", "manifest")
+	root, err := matrix.ModuleRoot(ctx, wd)
+	if err != nil {
+		return command.AsUsage(err)
 	}
 	if *workDir != "" { // else the matrix makes a temporary one once the inputs are checked
 		if *workDir, err = filepath.Abs(*workDir); err != nil {
@@ -90,10 +91,10 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	opts := matrix.Options{
-		Root: root, Manifest: *manifest, LockPath: filepath.Join(filepath.Dir(*manifest), "lock.json"),
-		CacheDir: *cache, Kernels: names, Shard: sh, Packages: command.SplitList(*pkgs), Run: *run,
+		Root: root, Manifest: *manifest,
+		CacheDir: *cache, Kernels: names, Shard: sh, Packages: patterns, Run: *run,
 		Backend: *backendName, DefaultBackend: defaultBackend,
-		Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
+		Tools: vm.FindTools(command.SplitList(*tools)...), Cover: *cover != "", Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
 		Host: host.New(*binTimeout + time.Minute),
 		NewBackend: func(name, runner string) (vm.Backend, error) {
 			if name == "vng" {
@@ -116,5 +117,13 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	m.DefaultBackend = defaultBackend
+	if *cover != "" {
+		cov, err := matrix.WriteCoverage(ctx, *cover, m)
+		if err != nil {
+			progress.Note(err.Error())
+		} else {
+			progress.Note(fmt.Sprintf("coverage: %s (all kernels), %d per kernel in %s", cov.Merged, len(cov.PerKernel), *cover))
+		}
+	}
 	return out.finish(m, baseline, stdout, stderr)
 }

@@ -10,8 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Main is the runner's entry point (cmd/bpflab-guest, or bpflab itself when
-// it finds itself as PID 1). It returns the process exit status: 0 when
+// Main is the runner's entry point (bpflab itself, through Dispatch: as
+// PID 1 or as `bpflab guest`). It returns the process exit status: 0 when
 // every binary ran (whatever their exit codes, which are in the report), 1
 // when setup failed, 2 on bad usage. As PID 1 it never returns: it powers
 // the machine off.

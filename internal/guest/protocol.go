@@ -48,6 +48,12 @@ type Spec struct {
 	ArtifactsDir string `json:"artifacts_dir,omitempty"`
 }
 
+// EnvCover in Spec.Env ("BPFLAB_COVER=1") makes the runner point
+// GOCOVERDIR and -test.gocoverdir (the binaries are go test -c -cover
+// binaries then) at Spec.ArtifactsDir, so the coverage files travel back
+// with the artifacts.
+const EnvCover = "BPFLAB_COVER"
+
 // MaxArtifacts bounds the artifact bytes carried in one Report.
 const MaxArtifacts = 8 << 20
 
@@ -59,6 +65,7 @@ type Binary struct {
 	Name string   `json:"name"` // label, e.g. "scenarios/xdp"
 	Path string   `json:"path"` // path inside the guest
 	Args []string `json:"args,omitempty"`
+	Dir  string   `json:"dir,omitempty"` // working dir, created if missing; default the temp dir
 }
 
 // Result is what one binary did.

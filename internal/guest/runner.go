@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"syscall"
 	"time"
 
@@ -109,10 +110,22 @@ func (r *runner) runOne(b Binary) Result {
 	cmd.Env = append(cmd.Env, r.spec.Env...)
 	if r.spec.ArtifactsDir != "" { // last, so it wins over Spec.Env
 		cmd.Env = append(cmd.Env, artifacts.Env+"="+r.spec.ArtifactsDir)
+		if slices.Contains(r.spec.Env, EnvCover+"=1") {
+			// GOCOVERDIR for programs built with -cover; a test binary
+			// writes coverage only where -test.gocoverdir says.
+			cmd.Env = append(cmd.Env, "GOCOVERDIR="+r.spec.ArtifactsDir)
+			cmd.Args = append(cmd.Args, "-test.gocoverdir="+r.spec.ArtifactsDir)
+		}
 	}
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.Dir = os.TempDir()
+	if b.Dir != "" {
+		if err := os.MkdirAll(b.Dir, 0o755); err != nil {
+			r.logf("bpflab-guest: %s: working dir: %v", b.Name, err)
+		}
+		cmd.Dir = b.Dir
+	}
 	start := time.Now()
 	err := cmd.Run()
 	res.Duration = time.Since(start)

@@ -90,3 +90,35 @@ func TestSpecValidation(t *testing.T) {
 	assert.ErrorContains(t, err, "parse spec")
 	assert.Equal(t, 2, Main(nil), "no --spec outside PID 1 is a usage error")
 }
+
+// TestDirAndCoverEnv: a binary runs in its Dir (created if missing, as a
+// package dir is in a guest), and BPFLAB_COVER=1 points GOCOVERDIR at the
+// artifacts dir, so coverage files come back with the artifacts.
+func TestDirAndCoverEnv(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the runner mounts bpffs/tracefs if missing, which needs root")
+	}
+	dir := t.TempDir()
+	pkgDir := filepath.Join(dir, "src", "pkg")
+	arts := filepath.Join(dir, "arts")
+	// sh -c SCRIPT NAME ARG: the runner's -test.gocoverdir lands in $1.
+	script := `test "$(pwd)" = "` + pkgDir + `" && test "$GOCOVERDIR" = "` + arts + `" && test "$1" = "-test.gocoverdir=` + arts + `" && echo cov > "$GOCOVERDIR/covcounters.x"`
+	spec := Spec{
+		Binaries:     []Binary{{Name: "sh", Path: "/bin/sh", Args: []string{"-c", script, "sh"}, Dir: pkgDir}, {Name: "plain", Path: "/bin/sh", Args: []string{"-c", `test "$(pwd)" = /tmp`}}},
+		Env:          []string{EnvCover + "=1"},
+		ResultsDir:   dir,
+		ArtifactsDir: arts,
+		Console:      os.DevNull,
+	}
+	data, err := json.Marshal(spec)
+	require.NoError(t, err)
+	specPath := filepath.Join(dir, "spec.json")
+	require.NoError(t, os.WriteFile(specPath, data, 0o644))
+	require.Equal(t, 0, Main([]string{"--spec", specPath}))
+	rep, err := ReadReport(dir)
+	require.NoError(t, err)
+	require.Len(t, rep.Results, 2)
+	assert.Equal(t, 0, rep.Results[0].ExitCode, string(rep.Results[0].Output))
+	assert.Equal(t, 0, rep.Results[1].ExitCode, "no Dir: the temp dir")
+	assert.Equal(t, "cov\n", string(rep.Artifacts["covcounters.x"]))
+}

@@ -41,6 +41,12 @@ func mountAll(logf func(string, ...any), pid1 bool) error {
 		if have[m.dir] || (m.pid1Only && !pid1) {
 			continue
 		}
+		if m.fstype == "tmpfs" && hasEntries(m.dir) {
+			// Files carried in the initramfs live there (a project in
+			// /tmp/...: its testdata, objects to check). The initramfs
+			// root is RAM-backed and writable already; never hide them.
+			continue
+		}
 		err := os.MkdirAll(m.dir, 0o755)
 		if err == nil {
 			err = unix.Mount(m.fstype, m.dir, m.fstype, 0, "")
@@ -57,6 +63,17 @@ func mountAll(logf func(string, ...any), pid1 bool) error {
 		}
 	}
 	return nil
+}
+
+// hasEntries reports whether dir exists and is not empty.
+func hasEntries(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(1)
+	return len(names) > 0
 }
 
 // mountedDirs lists mount points from /proc/self/mountinfo (empty if /proc

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -19,87 +18,52 @@ import (
 // about a minute on two busy cores.
 const buildTimeout = 10 * time.Minute
 
-// Discover lists the scenario packages ("scenarios/x": directories under
-// scenarios/ holding _test.go files), or checks the requested ones.
-func Discover(root string, want []string) ([]string, error) {
-	dirs, err := os.ReadDir(filepath.Join(root, "scenarios"))
-	if err != nil {
-		return nil, fmt.Errorf("list scenario packages: %w", err)
-	}
-	var all []string
-	for _, d := range dirs {
-		if !d.IsDir() {
-			continue
-		}
-		tests, _ := filepath.Glob(filepath.Join(root, "scenarios", d.Name(), "*_test.go"))
-		if len(tests) > 0 {
-			all = append(all, "scenarios/"+d.Name())
-		}
-	}
-	sort.Strings(all)
-	if len(want) == 0 {
-		if len(all) == 0 {
-			return nil, fmt.Errorf("no scenario packages with tests under %s", filepath.Join(root, "scenarios"))
-		}
-		return all, nil
-	}
-	var pkgs []string
-	for _, w := range want {
-		p := "scenarios/" + strings.TrimPrefix(strings.TrimPrefix(strings.TrimSuffix(w, "/"), "./"), "scenarios/")
-		if !contains(all, p) {
-			return nil, &UnknownPackageError{Name: w, Known: all}
-		}
-		pkgs = append(pkgs, p)
-	}
-	return pkgs, nil
-}
-
-// UnknownPackageError is a --pkg that is not a scenario package.
-type UnknownPackageError struct {
-	Name  string
-	Known []string
-}
-
-func (e *UnknownPackageError) Error() string {
-	return fmt.Sprintf("unknown scenario package %q; known: %s", e.Name, strings.Join(e.Known, ", "))
-}
-
-// RunnerName is the guest runner's file name in the build dir.
-const RunnerName = "bpflab-guest"
-
 // Built is what the build step produced.
 type Built struct {
-	Runner   string      // static guest runner
 	Binaries []vm.Binary // one static test binary per package that built
+	// Files are the packages' testdata/ files, carried into each guest at
+	// their host paths (vm.Job.Files), as the binaries run in their dirs.
+	Files map[string]string
 	// Broken holds a failed "(build)" test per package that did not
 	// compile: it fails on every kernel, the other packages still run.
 	Broken []report.Test
 }
 
-// Build compiles each package with `CGO_ENABLED=0 go test -c` and the guest
-// runner with `go build` into dir. A package that does not compile is
-// recorded in Broken; a runner that does not compile is an error.
-func Build(ctx context.Context, root, dir string, pkgs []string) (*Built, error) {
+// Build compiles each package with `CGO_ENABLED=0 go test -c` into dir (the
+// guest has no libc). A package that does not compile is recorded in
+// Broken. The guest runner is bpflab itself: nothing of it is built from
+// the module under test.
+func Build(ctx context.Context, root, dir string, pkgs []Package, cover bool) (*Built, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create build dir: %w", err)
 	}
-	b := &Built{Runner: filepath.Join(dir, RunnerName)}
-	if out, err := goCmd(ctx, root, "build", "-o", b.Runner, "./cmd/bpflab-guest"); err != nil {
-		return nil, fmt.Errorf("build guest runner: %w\n%s", err, out)
-	}
+	b := &Built{Files: map[string]string{}}
 	for _, p := range pkgs {
-		bin := filepath.Join(dir, strings.ReplaceAll(p, "/", "_")+".test")
-		out, err := goCmd(ctx, root, "test", "-c", "-o", bin, "./"+p)
+		bin := filepath.Join(dir, strings.NewReplacer("/", "_", ".", "_").Replace(p.Name)+".test")
+		args := []string{"test", "-c", "-o", bin}
+		if cover {
+			args = append(args, "-cover")
+		}
+		out, err := goCmd(ctx, root, append(args, p.ImportPath)...)
 		switch {
 		case err != nil:
-			b.Broken = append(b.Broken, report.Test{Package: p, Name: report.BuildTest, Status: report.Fail,
+			b.Broken = append(b.Broken, report.Test{Package: p.Name, Name: report.BuildTest, Status: report.Fail,
 				Reason: "go test -c failed: " + firstLine(out), Output: out})
+			continue
 		case !exists(bin):
 			// go test -c writes nothing for a package without tests.
 			continue
-		default:
-			b.Binaries = append(b.Binaries, vm.Binary{Name: p, Path: bin})
 		}
+		files, _, err := testdataFiles(testdataDirs(p)...)
+		if err != nil {
+			b.Broken = append(b.Broken, report.Test{Package: p.Name, Name: report.BuildTest, Status: report.Fail,
+				Reason: "testdata: " + err.Error()})
+			continue
+		}
+		for g, h := range files {
+			b.Files[g] = h
+		}
+		b.Binaries = append(b.Binaries, vm.Binary{Name: p.Name, Path: bin, Dir: p.Dir})
 	}
 	return b, nil
 }
@@ -135,15 +99,6 @@ func goCmd(ctx context.Context, root string, args ...string) (string, error) {
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-func contains(list []string, s string) bool {
-	for _, l := range list {
-		if l == s {
-			return true
-		}
-	}
-	return false
-}
 
 func firstLine(s string) string {
 	for _, l := range strings.Split(s, "\n") {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bpflab/bpflab/harness/artifacts"
 	"github.com/bpflab/bpflab/harness/report"
+	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/vm"
 )
@@ -23,15 +24,26 @@ const (
 
 // Options configure a matrix run.
 type Options struct {
-	Root     string   // repository root (the module with scenarios/)
-	Manifest string   // kernels/manifest
-	LockPath string   // kernels/lock.json
+	Root string // root of the Go module under test
+	// Manifest is the kernel manifest; empty means Root/kernels/manifest
+	// if it exists, else bpflab's built-in one (kernel.OpenSource).
+	Manifest string
+	LockPath string   // lock file of Manifest (empty with Manifest: next to it)
 	CacheDir string   // kernel cache ("" = store default)
 	Kernels  []string // names from the manifest; empty = all
 	Shard    Shard    // this machine's share of Kernels (zero = all)
-	Packages []string // "scenarios/x"; empty = all under scenarios/
-	Run      string   // -test.run regex; empty = all tests
-	Backend  string   // backend for non-host kernels: "qemu" or "vng"
+	Packages []string // go package patterns; empty = DefaultPatterns
+	// Runner is the static guest runner (bpflab itself); empty means
+	// guest.RunnerBinary, resolved only when a kernel needs a VM.
+	Runner string
+	// Cover builds the test binaries with -cover and brings each
+	// kernel's coverage files back with its artifacts (WriteCoverage).
+	Cover bool
+	// Custom, if set, replaces the go test packages: its binaries run on
+	// every kernel instead (bpflab check runs itself this way).
+	Custom  *Custom
+	Run     string // -test.run regex; empty = all tests
+	Backend string // backend for non-host kernels: "qemu" or "vng"
 	// DefaultBackend is what --backend defaults to (for repro lines).
 	DefaultBackend string
 	Jobs           int           // kernels in parallel (default 1)
@@ -43,10 +55,18 @@ type Options struct {
 	WorkDir  string   // builds, consoles, shared dirs (kept)
 	Progress Progress // nil = quiet
 	// NewBackend makes the backend named by Backend; the matrix calls it
-	// once, with the path of the built guest runner.
+	// once, with the path of the static guest runner.
 	NewBackend func(name, runner string) (vm.Backend, error)
 	// Host is the backend for the host kernel.
 	Host vm.Backend
+}
+
+// Custom is a job other than go test packages.
+type Custom struct {
+	Binaries []vm.Binary
+	Files    map[string]string // carried into guests (vm.Job.Files)
+	// Parse turns one binary's output into test results.
+	Parse func(binary string, output []byte, exitCode int) []report.Test
 }
 
 // Run executes the matrix and returns its report. The error is for
@@ -62,9 +82,11 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
-	pkgs, err := Discover(o.Root, o.Packages)
-	if err != nil {
-		return nil, err
+	var pkgs []Package
+	if o.Custom == nil {
+		if pkgs, err = Discover(ctx, o.Root, o.Packages); err != nil {
+			return nil, err
+		}
 	}
 	if len(entries) == 0 { // e.g. a shard that got no kernel: nothing to build
 		o.Progress.Note(fmt.Sprintf("shard %d/%d has no kernels: nothing to run", o.Shard.Index, o.Shard.Count))
@@ -82,15 +104,24 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 	// The backend is checked (e.g. vng installed) before the slow build.
 	var backend vm.Backend = o.Host
 	if needsVM(entries) {
-		if backend, err = o.NewBackend(o.Backend, filepath.Join(binDir, RunnerName)); err != nil {
+		if o.Runner == "" {
+			if o.Runner, err = guest.RunnerBinary(ctx, store.CacheDir(), o.Progress.Writer()); err != nil {
+				return nil, err
+			}
+		}
+		if backend, err = o.NewBackend(o.Backend, o.Runner); err != nil {
 			return nil, err
 		}
 	}
-	// 2. Build the scenario binaries and the guest runner once, on the host.
-	o.Progress.Note(fmt.Sprintf("building %d scenario packages and the guest runner in %s", len(pkgs), binDir))
-	built, err := Build(ctx, o.Root, binDir, pkgs)
-	if err != nil {
-		return nil, err
+	// 2. Build the test binaries once, on the host (static: no libc in guests).
+	built := &Built{}
+	if o.Custom != nil {
+		built.Binaries, built.Files = o.Custom.Binaries, o.Custom.Files
+	} else {
+		o.Progress.Note(fmt.Sprintf("building %d test packages in %s", len(pkgs), binDir))
+		if built, err = Build(ctx, o.Root, binDir, pkgs, o.Cover); err != nil {
+			return nil, err
+		}
 	}
 	// 3. Each kernel: fetch, boot/run, parse (Jobs at a time).
 	m.Kernels = make([]report.Kernel, len(entries))
@@ -141,6 +172,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	job := vm.Job{
 		Kernel:   img.Kernel,
 		Binaries: built.Jobs(o.Run, o.BinaryTimeout),
+		Files:    built.Files,
 		Modules:  []string{"veth"},
 		Tools:    o.Tools,
 		WorkDir:  filepath.Join(o.WorkDir, "kernels", e.Name),
@@ -157,9 +189,29 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	artifactsDir := filepath.Join(job.WorkDir, "artifacts")
 	if img.Kernel == nil {
 		job.Env = append(job.Env, artifacts.Env+"="+artifactsDir)
+		if o.Cover {
+			if err := os.MkdirAll(artifactsDir, 0o755); err != nil {
+				k.Error, k.ErrorPhase = fmt.Sprintf("create artifacts dir: %v", err), "setup"
+				return k
+			}
+			// A test binary writes coverage only where -test.gocoverdir says.
+			bins := make([]vm.Binary, len(job.Binaries))
+			for i, b := range job.Binaries {
+				b.Args = append(append([]string(nil), b.Args...), "-test.gocoverdir="+artifactsDir)
+				bins[i] = b
+			}
+			job.Binaries = bins
+		}
+	} else if o.Cover {
+		job.Env = append(job.Env, guest.EnvCover+"=1")
+	}
+	parse := report.ParseGoTest
+	if o.Custom != nil {
+		job.Binaries = o.Custom.Binaries
+		parse = o.Custom.Parse
 	}
 	run, err := b.Run(ctx, job)
-	fillRun(&k, run, err)
+	fillRun(&k, run, err, parse)
 	if err := report.CollectArtifacts(&k, artifactsDir); err != nil {
 		o.Progress.Note(err.Error())
 	}
@@ -168,7 +220,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 }
 
 // fillRun copies a backend's run and error into the kernel's report.
-func fillRun(k *report.Kernel, run *vm.Run, err error) {
+func fillRun(k *report.Kernel, run *vm.Run, err error, parse func(string, []byte, int) []report.Test) {
 	if run != nil {
 		k.Accel = run.Accel
 		k.Console = run.Console
@@ -179,7 +231,7 @@ func fillRun(k *report.Kernel, run *vm.Run, err error) {
 			k.Phases = append(k.Phases, report.Phase{Name: p.Name, Duration: report.Duration(p.Duration)})
 		}
 		for _, r := range run.Results {
-			k.Tests = append(k.Tests, report.ParseGoTest(r.Name, r.Output, r.ExitCode)...)
+			k.Tests = append(k.Tests, parse(r.Name, r.Output, r.ExitCode)...)
 		}
 	}
 	if err != nil {
@@ -220,14 +272,17 @@ func (o *Options) defaults() {
 
 // openStore loads the manifest and lock and checks the requested kernels.
 func openStore(o Options) (*kernel.Store, []kernel.Entry, error) {
-	man, err := kernel.LoadManifest(o.Manifest)
+	src, err := kernel.OpenSource(o.Manifest, o.Root)
 	if err != nil {
 		return nil, nil, err
 	}
-	lock, err := kernel.LoadLock(o.LockPath)
-	if err != nil {
-		return nil, nil, err
+	if o.Manifest != "" && o.LockPath != "" {
+		if src.Lock, err = kernel.LoadLock(o.LockPath); err != nil {
+			return nil, nil, err
+		}
+		src.LockPath = o.LockPath
 	}
+	man, lock := src.Manifest, src.Lock
 	names := o.Kernels
 	if len(names) == 0 {
 		names = man.Names()
@@ -243,7 +298,7 @@ func openStore(o Options) (*kernel.Store, []kernel.Entry, error) {
 		entries = append(entries, e)
 	}
 	store, err := kernel.NewStore(kernel.Options{
-		CacheDir: o.CacheDir, Manifest: man, Lock: lock, LockPath: o.LockPath, Log: o.Progress.Writer(),
+		CacheDir: o.CacheDir, Manifest: man, Lock: lock, LockPath: src.LockPath, Log: o.Progress.Writer(),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,36 +26,70 @@ func write(t *testing.T, path, data string) {
 
 func TestDiscover(t *testing.T) {
 	root := t.TempDir()
+	write(t, filepath.Join(root, "go.mod"), "module example.com/m\n\ngo 1.21\n")
 	write(t, filepath.Join(root, "scenarios/xdp/xdp_test.go"), "package xdp\n")
-	write(t, filepath.Join(root, "scenarios/execve/execve_test.go"), "package execve\n")
+	write(t, filepath.Join(root, "scenarios/execve/x_test.go"), "package execve_test\n")
 	write(t, filepath.Join(root, "scenarios/notests/doc.go"), "package notests\n")
-	write(t, filepath.Join(root, "scenarios/README"), "")
+	write(t, filepath.Join(root, "lib/lib.go"), "package lib\n")
+	write(t, filepath.Join(root, "root_test.go"), "package m\n")
 
 	tests := []struct {
-		want    []string
-		got     []string
-		unknown string
+		patterns []string
+		want     []string
+		bad      string
 	}{
-		{want: nil, got: []string{"scenarios/execve", "scenarios/xdp"}},
-		{want: []string{"scenarios/xdp"}, got: []string{"scenarios/xdp"}},
-		{want: []string{"xdp", "./scenarios/execve/"}, got: []string{"scenarios/xdp", "scenarios/execve"}},
-		{want: []string{"scenarios/notests"}, unknown: "scenarios/notests"},
-		{want: []string{"policy"}, unknown: "policy"},
+		{patterns: nil, want: []string{"example.com/m", "scenarios/execve", "scenarios/xdp"}},
+		{patterns: []string{"./scenarios/..."}, want: []string{"scenarios/execve", "scenarios/xdp"}},
+		{patterns: []string{"scenarios/xdp"}, want: []string{"scenarios/xdp"}},
+		{patterns: []string{"./scenarios/xdp/", "example.com/m/scenarios/execve"}, want: []string{"scenarios/xdp", "scenarios/execve"}},
+		{patterns: []string{"./scenarios/notests"}, bad: "no package with tests"},
+		{patterns: []string{"./lib/..."}, bad: "no package with tests"},
+		{patterns: []string{"./nope"}, bad: "nope"},
 	}
 	for _, tt := range tests {
-		got, err := Discover(root, tt.want)
-		if tt.unknown != "" {
-			var up *UnknownPackageError
-			require.ErrorAs(t, err, &up)
-			assert.Equal(t, tt.unknown, up.Name)
-			assert.Contains(t, err.Error(), "known: scenarios/execve, scenarios/xdp")
-			continue
-		}
-		require.NoError(t, err)
-		assert.Equal(t, tt.got, got)
+		t.Run(strings.Join(tt.patterns, ","), func(t *testing.T) {
+			got, err := Discover(context.Background(), root, tt.patterns)
+			if tt.bad != "" {
+				var up *UnknownPackageError
+				require.ErrorAs(t, err, &up)
+				assert.ErrorContains(t, err, tt.bad)
+				return
+			}
+			require.NoError(t, err)
+			var names []string
+			for _, p := range got {
+				names = append(names, p.Name)
+				assert.DirExists(t, p.Dir)
+				assert.True(t, strings.HasPrefix(p.ImportPath, "example.com/m"), p.ImportPath)
+			}
+			assert.Equal(t, tt.want, names)
+		})
 	}
-	_, err := Discover(t.TempDir(), nil)
-	assert.ErrorContains(t, err, "list scenario packages")
+	assert.Equal(t, []string{"./scenarios/..."}, DefaultPatterns("github.com/bpflab/bpflab"))
+	assert.Equal(t, []string{"./..."}, DefaultPatterns("example.com/m"))
+	_, err := Discover(context.Background(), t.TempDir(), nil)
+	assert.ErrorContains(t, err, "is not inside a Go module")
+}
+
+func TestTestdataCarried(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "testdata/a.elf"), "A")
+	write(t, filepath.Join(dir, "testdata/sub/b.txt"), "BB")
+	files, size, err := testdataFiles(filepath.Join(dir, "testdata"))
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), size)
+	assert.Equal(t, map[string]string{
+		filepath.Join(dir, "testdata/a.elf"):     filepath.Join(dir, "testdata/a.elf"),
+		filepath.Join(dir, "testdata/sub/b.txt"): filepath.Join(dir, "testdata/sub/b.txt"),
+	}, files, "the guest sees testdata at the host path, where the binary runs")
+	files, _, err = testdataFiles(filepath.Join(t.TempDir(), "testdata"))
+	require.NoError(t, err)
+	assert.Empty(t, files)
+
+	mod := filepath.Join(t.TempDir(), "mod")
+	assert.Equal(t, []string{mod + "/a/b/testdata", mod + "/a/testdata", mod + "/testdata"},
+		testdataDirs(Package{Dir: mod + "/a/b", ModuleDir: mod}), "../testdata up to the module root")
+	assert.Equal(t, []string{mod + "/testdata"}, testdataDirs(Package{Dir: mod, ModuleDir: mod}))
 }
 
 func TestJobsArgs(t *testing.T) {
@@ -72,7 +107,7 @@ func TestFillRun(t *testing.T) {
 			Output: []byte("=== RUN   TestA\n--- PASS: TestA (0.10s)\n=== RUN   TestB\n")}},
 	}
 	var k report.Kernel
-	fillRun(&k, run, &vm.PhaseError{Phase: "test", Err: errors.New("running scenarios/xdp: job deadline passed"), ConsoleTail: "tail"})
+	fillRun(&k, run, &vm.PhaseError{Phase: "test", Err: errors.New("running scenarios/xdp: job deadline passed"), ConsoleTail: "tail"}, report.ParseGoTest)
 	assert.Equal(t, "tcg", k.Accel)
 	assert.Equal(t, "6.1.0-56-amd64", k.Release)
 	assert.Equal(t, "test", k.ErrorPhase)
@@ -83,7 +118,7 @@ func TestFillRun(t *testing.T) {
 	assert.Equal(t, report.Fail, k.Tests[1].Status, "a test cut off by the deadline fails")
 
 	var k2 report.Kernel
-	fillRun(&k2, nil, errors.New("plain"))
+	fillRun(&k2, nil, errors.New("plain"), report.ParseGoTest)
 	assert.Equal(t, "run", k2.ErrorPhase)
 }
 
@@ -105,7 +140,6 @@ func TestRunHostEndToEnd(t *testing.T) {
 	}
 	root := t.TempDir()
 	write(t, filepath.Join(root, "go.mod"), "module example.com/m\n\ngo 1.21\n")
-	write(t, filepath.Join(root, "cmd/bpflab-guest/main.go"), "package main\n\nfunc main() {}\n")
 	write(t, filepath.Join(root, "scenarios/demo/demo_test.go"), `package demo
 
 import (
@@ -166,7 +200,7 @@ func TestRunEmptyShard(t *testing.T) {
 	var sizes []int
 	for i := 1; i <= 2; i++ {
 		m, err := Run(context.Background(), Options{Root: dir, Manifest: filepath.Join(dir, "manifest"),
-			LockPath: filepath.Join(dir, "lock.json"), WorkDir: dir, Shard: Shard{Index: i, Count: 2},
+			LockPath: filepath.Join(dir, "lock.json"), WorkDir: dir, Shard: Shard{Index: i, Count: 2}, Host: host.New(time.Minute),
 			NewBackend: func(string, string) (vm.Backend, error) { return nil, errors.New("unused") }})
 		if len(Shard{Index: i, Count: 2}.Pick([]string{"host"})) == 0 {
 			require.NoError(t, err)
@@ -175,4 +209,38 @@ func TestRunEmptyShard(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []int{0}, sizes)
+}
+
+// TestCoverOnHost builds a package with -cover, runs it on the host kernel
+// and turns what came back into a per-kernel and a merged profile that
+// show which branch ran.
+func TestCoverOnHost(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the host backend loads the veth module")
+	}
+	root := t.TempDir()
+	write(t, filepath.Join(root, "go.mod"), "module example.com/c\n\ngo 1.21\n")
+	write(t, filepath.Join(root, "lib/lib.go"), "package lib\n\nfunc Pick(new bool) string {\n\tif new {\n\t\treturn \"ringbuf\"\n\t}\n\treturn \"perfbuf\"\n}\n")
+	write(t, filepath.Join(root, "lib/lib_test.go"), "package lib\n\nimport \"testing\"\n\nfunc TestPick(t *testing.T) {\n\tif Pick(true) != \"ringbuf\" {\n\t\tt.Fatal(\"want ringbuf\")\n\t}\n}\n")
+	write(t, filepath.Join(root, "kernels/manifest"), "host host\n")
+	m, err := Run(context.Background(), Options{Root: root, WorkDir: t.TempDir(), Host: host.New(time.Minute), Cover: true,
+		NewBackend: func(string, string) (vm.Backend, error) { return nil, errors.New("no VM needed for host") }})
+	require.NoError(t, err)
+	require.False(t, m.Failed(), "%+v", m.Kernels)
+
+	// A relative output dir, as `--cover cov` gives.
+	t.Chdir(t.TempDir())
+	cov, err := WriteCoverage(context.Background(), "cov", m)
+	require.NoError(t, err)
+	require.Contains(t, cov.PerKernel, "host")
+	for _, p := range []string{cov.Merged, cov.PerKernel["host"]} {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		// lib.go:4 (the ringbuf branch) ran once, lib.go:7 (perfbuf) never.
+		assert.Contains(t, string(data), "example.com/c/lib/lib.go:4.", p)
+		assert.Regexp(t, `lib\.go:4\.\d+,6\.\d+ 1 1`, string(data), p)
+		assert.Regexp(t, `lib\.go:7\.\d+,7\.\d+ 1 0`, string(data), p)
+	}
+	_, err = WriteCoverage(context.Background(), t.TempDir(), &report.Matrix{Kernels: []report.Kernel{{Name: "x"}}})
+	assert.ErrorContains(t, err, "no kernel brought coverage data back")
 }

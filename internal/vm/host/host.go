@@ -78,6 +78,9 @@ func (b *Backend) runOne(ctx context.Context, job vm.Job, bin vm.Binary) (vm.Res
 	cmd := exec.CommandContext(bctx, bin.Path, bin.Args...)
 	cmd.Env = append(os.Environ(), job.Env...)
 	cmd.Dir = job.WorkDir
+	if bin.Dir != "" {
+		cmd.Dir = bin.Dir
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Kill the whole group: test binaries start helpers (shells, netns
 	// children) that would otherwise keep the output pipe open.

@@ -1,41 +1,34 @@
 package qemu
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 
 	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/initramfs"
+	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/vm"
 	"github.com/bpflab/bpflab/internal/vmlinux"
 )
 
 // GuestEnv names a static guest runner binary, overriding the search.
-const GuestEnv = "BPFLAB_GUEST_BINARY"
+const GuestEnv = guest.EnvBinary
 
-// FindGuest locates the static guest runner: $BPFLAB_GUEST_BINARY, then
-// bpflab-guest next to the running executable, then in PATH.
+// FindGuest locates the static guest runner: $BPFLAB_GUEST_BINARY, else
+// bpflab itself (see guest.Binary), rebuilt static into the user cache
+// once if this bpflab links libc.
 func FindGuest() (string, error) {
-	if p := os.Getenv(GuestEnv); p != "" {
-		return p, nil
+	cache, err := kernel.DefaultCacheDir()
+	if err != nil {
+		return "", err
 	}
-	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), "bpflab-guest")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("bpflab-guest"); err == nil {
-		return p, nil
-	}
-	return "", errors.New("the qemu backend needs the static guest runner bpflab-guest: build it with " +
-		"`CGO_ENABLED=0 go build -o out/bpflab-guest ./cmd/bpflab-guest` next to bpflab, or set " + GuestEnv)
+	return guest.RunnerBinary(context.Background(), cache, os.Stderr)
 }
 
 // boot is what prepare produced for one job.
@@ -72,13 +65,18 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 		if err := initramfs.CheckStatic(bin.Path); err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
 		}
-		name := fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
-		entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
 		label := bin.Name
 		if label == "" {
 			label = filepath.Base(bin.Path)
 		}
-		spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/" + name, Args: bin.Args})
+		if sameFile(bin.Path, guestBin) {
+			// bpflab running itself (bpflab check): it is /init already.
+			spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/init", Args: bin.Args, Dir: bin.Dir})
+			continue
+		}
+		name := fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
+		entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
+		spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/" + name, Args: bin.Args, Dir: bin.Dir})
 	}
 	mods, err := initramfs.ResolveModules(k.ModulesDir, job.Modules)
 	if err != nil {
@@ -138,6 +136,16 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 		}
 	}
 	return bt, nil
+}
+
+// sameFile reports whether two paths name the same file.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 func (b *Backend) cacheDir() string {

@@ -84,8 +84,8 @@ func setup(t *testing.T) testEnv {
 			return
 		}
 		env = testEnv{kernel: img.Kernel, cache: filepath.Join(dir, "cache"),
-			guest: filepath.Join(dir, "bpflab-guest"), failmode: filepath.Join(dir, "failmode")}
-		for out, pkg := range map[string]string{env.guest: "../../../cmd/bpflab-guest", env.failmode: "./testdata/failmode"} {
+			guest: filepath.Join(dir, "bpflab"), failmode: filepath.Join(dir, "failmode")}
+		for out, pkg := range map[string]string{env.guest: "../../../cmd/bpflab", env.failmode: "./testdata/failmode"} {
 			cmd := exec.Command("go", "build", "-o", out, pkg)
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if b, err := cmd.CombinedOutput(); err != nil {
@@ -313,4 +313,18 @@ func TestFilesInAndArtifactsOut(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(job.WorkDir, "artifacts", "copied.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, "field report 42\n", string(got))
+}
+
+func TestKernelCommandLine(t *testing.T) {
+	args := (&Backend{}).args(&boot{kernel: "/k", initrd: "/i"}, "tcg")
+	var cmdline string
+	for i, a := range args {
+		if a == "-append" && i+1 < len(args) {
+			cmdline = args[i+1]
+		}
+	}
+	for _, want := range []string{"rdinit=/init", "BPFLAB_GUEST=1", "panic=-1", "no_timer_check", "console=ttyS0"} {
+		assert.Contains(t, strings.Fields(cmdline), want)
+	}
+	assert.Contains(t, args, "tcg,thread=single")
 }

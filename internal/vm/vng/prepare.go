@@ -76,7 +76,7 @@ func (b *Backend) check(job vm.Job) error {
 		return fmt.Errorf("kernel %s: %w", job.Kernel.Name, err)
 	}
 	if b.Runner == "" {
-		return errors.New("no guest runner: build cmd/bpflab-guest and set Backend.Runner")
+		return errors.New("no guest runner: set Backend.Runner to a static bpflab")
 	}
 	if !filepath.IsAbs(b.Runner) || !filepath.IsAbs(job.WorkDir) {
 		return fmt.Errorf("runner %q and work dir %q must be absolute paths (the guest sees the host's tree)", b.Runner, job.WorkDir)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/vm"
 	"github.com/bpflab/bpflab/internal/vm/kvm"
 	"github.com/bpflab/bpflab/internal/vm/qemu"
@@ -27,7 +28,7 @@ const (
 
 // Backend boots kernels with virtme-ng.
 type Backend struct {
-	// Runner is the host path of a static cmd/bpflab-guest binary.
+	// Runner is the host path of a static bpflab (run as `bpflab guest`).
 	Runner string
 	// Accel is "kvm", "tcg", or "" to probe once per Backend.
 	Accel string
@@ -88,7 +89,7 @@ func (b *Backend) Args(k *vm.Kernel, accel, share, spec string) []string {
 		// kernel text patched on another vCPU and lock up.
 		args = append(args, "--disable-kvm", "--qemu-opts=-accel "+qemu.AccelArg("tcg"))
 	}
-	exe := fmt.Sprintf("%s --spec %s --results %s", shellQuote(b.Runner), shellQuote(spec), shellQuote(share))
+	exe := fmt.Sprintf("%s %s --spec %s --results %s", shellQuote(b.Runner), guest.Subcommand, shellQuote(spec), shellQuote(share))
 	return append(args, "--exec", exe)
 }
 

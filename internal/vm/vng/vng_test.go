@@ -19,15 +19,15 @@ import (
 
 func TestArgs(t *testing.T) {
 	k := &vm.Kernel{Name: "6.1", Vmlinuz: "/k/boot/vmlinuz-6.1"}
-	b := New("/w/bin/bpflab-guest")
+	b := New("/w/bin/bpflab")
 	tests := []struct {
 		accel string
 		want  []string
 	}{
 		{"tcg", []string{"--run", "/k/boot/vmlinuz-6.1", "--verbose", "--memory", "1G", "--cpus", "2", "--rwdir", "/w/share",
-			"--disable-kvm", "--qemu-opts=-accel tcg,thread=single", "--exec", "/w/bin/bpflab-guest --spec /w/share/spec.json --results /w/share"}},
+			"--disable-kvm", "--qemu-opts=-accel tcg,thread=single", "--exec", "/w/bin/bpflab guest --spec /w/share/spec.json --results /w/share"}},
 		{"kvm", []string{"--run", "/k/boot/vmlinuz-6.1", "--verbose", "--memory", "1G", "--cpus", "2", "--rwdir", "/w/share",
-			"--exec", "/w/bin/bpflab-guest --spec /w/share/spec.json --results /w/share"}},
+			"--exec", "/w/bin/bpflab guest --spec /w/share/spec.json --results /w/share"}},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, b.Args(k, tt.accel, "/w/share", "/w/share/spec.json"), tt.accel)
@@ -126,8 +126,8 @@ func TestBootRealKernel(t *testing.T) {
 	}
 	require.NoError(t, Available())
 	dir := t.TempDir()
-	runner := filepath.Join(dir, "bpflab-guest")
-	build := exec.Command("go", "build", "-o", runner, "github.com/bpflab/bpflab/cmd/bpflab-guest")
+	runner := filepath.Join(dir, "bpflab")
+	build := exec.Command("go", "build", "-o", runner, "github.com/bpflab/bpflab/cmd/bpflab")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
