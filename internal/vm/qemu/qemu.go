@@ -84,7 +84,7 @@ func (b *Backend) args(bt *boot, accel string) []string {
 	if cpu == "" {
 		cpu = map[string]string{"kvm": "host", "tcg": "max"}[accel]
 	}
-	cmdline := "console=ttyS0 panic=-1 quiet rdinit=/init BPFLAB_GUEST=1"
+	cmdline := "console=ttyS0 panic=-1 quiet rdinit=/init BPFLAB_GUEST=1 " + vm.LSMArg
 	return []string{
 		"-M", "q35", "-nodefaults", "-display", "none", "-no-reboot",
 		"-accel", AccelArg(accel), "-cpu", cpu, "-m", mem, "-smp", strconv.Itoa(cpus),
