@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -177,6 +178,9 @@ func pinAll(dir string, o *bpfguard.Objects, links []link.Link) error {
 		}
 	}
 	for name, m := range o.Maps {
+		if strings.HasPrefix(name, ".") {
+			continue // .rodata/.bss: bpffs refuses dotted names, and nothing needs them pinned
+		}
 		if err := m.Pin(filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("pin guard map %s: %w", name, err)
 		}

@@ -91,7 +91,7 @@ func childJob(job, arg string) error {
 	case "unpin":
 		return os.Remove(arg)
 	case "rename-pin":
-		return os.Rename(arg, arg+".moved")
+		return os.Rename(arg, arg+"_moved") // bpffs refuses dotted names itself (EPERM)
 	case "open-pin":
 		m, err := ebpf.LoadPinnedMap(arg, nil)
 		if err != nil {
