@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"policy":   {"block, unblock, list, load and export the live blocklist", runPolicy},
 		"trace":    {"stream execve events (Ctrl-C stops and detaches)", runTrace},
 		"replay":   {"replay a pcap through the firewall over veth and BPF_PROG_TEST_RUN on one kernel", runReplay},
+		"guard":    {"enable, inspect, follow and disable the BPF LSM load policy", runGuard},
 		"report":   {"merge per-kernel results from several machines into one table, JUnit and Markdown", runReport},
 	}
 }

@@ -52,6 +52,9 @@ func Enable(cfg Config) (*Status, error) {
 	if err := RequireBPFLSM(); err != nil {
 		return nil, err
 	}
+	if err := bpfguard.ProbeLSM(); err != nil {
+		return nil, fmt.Errorf("this kernel lists the bpf LSM as active but refuses BPF LSM programs: %w (%w: nothing was changed)", err, ErrBadInput)
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)

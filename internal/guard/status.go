@@ -77,7 +77,7 @@ func ReadStatus(dir string) (*Status, error) {
 	}
 	sort.Slice(s.Trusted, func(i, j int) bool { return s.Trusted[i].Path < s.Trusted[j].Path })
 	var (
-		cg uint64
+		cg  uint64
 		one uint8
 	)
 	cit := maps[bpfguard.MapTrustedCgroups].Iterate()
