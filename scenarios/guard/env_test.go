@@ -31,7 +31,7 @@ func inGuest() bool { return os.Getenv("BPFLAB_GUEST") == "1" }
 // newEnv prepares a scope and a pin directory, without enabling. On the
 // host the scope is a fresh cgroup: the host kernel is shared, and a
 // system-wide guard would refuse every other BPF user on it.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	testenv.Setup(t)
 	if err := guard.RequireBPFLSM(); err != nil {
@@ -63,7 +63,7 @@ func newEnv(t *testing.T) *env {
 
 // enable enables the guard and registers its removal, which runs even when
 // the test fails.
-func (e *env) enable(t *testing.T, trust ...string) *guard.Status {
+func (e *env) enable(t testing.TB, trust ...string) *guard.Status {
 	t.Helper()
 	t.Cleanup(func() {
 		if guard.Enabled(e.pinDir) {
@@ -79,7 +79,7 @@ func (e *env) enable(t *testing.T, trust ...string) *guard.Status {
 }
 
 // removeCgroup waits for the children to be gone, then removes the cgroup.
-func removeCgroup(t *testing.T, dir string) {
+func removeCgroup(t testing.TB, dir string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := unix.Rmdir(dir)
