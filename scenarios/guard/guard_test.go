@@ -119,20 +119,22 @@ func TestSelfProtection(t *testing.T) {
 	ids := guardIDs(t, e.pinDir)
 	linkPin := filepath.Join(e.pinDir, "link_bpf")
 	exesPin := filepath.Join(e.pinDir, bpfguard.MapTrustedExes)
+	// Subtest names are stable across kernels (ids and pids are not), so
+	// the matrix lines them up.
 	for _, c := range []struct {
-		job, arg string
-		cmd      uint32
+		name, job, arg string
+		cmd            uint32
 	}{
-		{"disable", e.pinDir, unix.BPF_OBJ_GET},
-		{"unpin", linkPin, bpfguard.OpUnlink},
-		{"unpin", exesPin, bpfguard.OpUnlink},
-		{"rename-pin", linkPin, bpfguard.OpRename},
-		{"open-pin", exesPin, unix.BPF_OBJ_GET},
-		{"link-by-id", strconv.Itoa(int(ids.link)), 30},
-		{"prog-by-id", strconv.Itoa(int(ids.prog)), unix.BPF_PROG_GET_FD_BY_ID},
-		{"map-by-id", strconv.Itoa(int(ids.exes)), unix.BPF_MAP_GET_FD_BY_ID},
+		{"disable", "disable", e.pinDir, unix.BPF_OBJ_GET},
+		{"unpin link", "unpin", linkPin, bpfguard.OpUnlink},
+		{"unpin allowlist", "unpin", exesPin, bpfguard.OpUnlink},
+		{"rename link pin", "rename-pin", linkPin, bpfguard.OpRename},
+		{"open allowlist pin", "open-pin", exesPin, unix.BPF_OBJ_GET},
+		{"open link by id", "link-by-id", strconv.Itoa(int(ids.link)), 30},
+		{"open program by id", "prog-by-id", strconv.Itoa(int(ids.prog)), unix.BPF_PROG_GET_FD_BY_ID},
+		{"open allowlist by id", "map-by-id", strconv.Itoa(int(ids.exes)), unix.BPF_MAP_GET_FD_BY_ID},
 	} {
-		t.Run(c.job+"/"+filepath.Base(c.arg), func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			res, pid := runChild(t, untrustedRoot(), e.cgroupDir, c.job, c.arg)
 			require.Contains(t, res, "errno 1 ", "want EPERM from the guard")
 			e.denial(t, pid, c.cmd)
