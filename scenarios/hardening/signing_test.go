@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -140,6 +141,11 @@ func TestKernelSignatureVerification(t *testing.T) {
 	require.NoError(t, err)
 
 	require.NoError(t, objsign.LoadKernelSigned(insns, sig, keyring), "correctly signed program")
+	// Signatures are opt-in per load: the same program unsigned loads too.
+	unsigned, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.SocketFilter, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}})
+	require.NoError(t, err, "the kernel loads unsigned programs as well")
+	require.NoError(t, unsigned.Close())
 	cases := []struct {
 		name  string
 		insns []byte
