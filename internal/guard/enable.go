@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -105,10 +107,40 @@ func Enable(cfg Config) (*Status, error) {
 	if err := protect(objs, links); err != nil {
 		return nil, err
 	}
+	if err := selfCheck(dir); err != nil {
+		return nil, err // the deferred Close detaches: nothing stays attached
+	}
 	if err := pinAll(dir, objs, links); err != nil {
 		return nil, errors.Join(err, unpinAll(dir))
 	}
 	return ReadStatus(dir)
+}
+
+// selfCheck asks the now attached guard to judge this process with a gated
+// command that cannot succeed (BPF_OBJ_GET of a missing path): ENOENT means
+// the guard let it through. EPERM means the kernel does not see this binary
+// as the file Enable identified (e.g. a file system whose stat device is not
+// the kernel's s_dev, such as btrfs subvolumes or some overlay setups), and
+// going on would lock bpflab out of its own guard.
+func selfCheck(dir string) error {
+	path := []byte(filepath.Join(dir, "selfcheck-missing") + "\x00")
+	attr := struct {
+		pathname  uint64
+		bpfFD     uint32
+		fileFlags uint32
+	}{pathname: uint64(uintptr(unsafe.Pointer(&path[0])))}
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_OBJ_GET, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	runtime.KeepAlive(path)
+	switch errno {
+	case 0:
+		unix.Close(int(fd))
+		return fmt.Errorf("guard self-check: %s exists; pick an empty pin directory", path[:len(path)-1])
+	case unix.ENOENT:
+		return nil
+	case unix.EPERM:
+		return fmt.Errorf("guard self-check: the attached guard refuses this very bpflab (the kernel's identity of the running executable differs from what stat reported); detached again, nothing changed")
+	}
+	return fmt.Errorf("guard self-check: BPF_OBJ_GET of a missing path: %w", errno)
 }
 
 func fill(o *bpfguard.Objects, exes []Exe, cgroups []uint64) error {
