@@ -8,6 +8,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpflab/bpflab/internal/kernelbtf"
 	"github.com/bpflab/bpflab/internal/loaderr"
@@ -245,6 +246,11 @@ func ProbeLSM() error {
 		Name: "guard_probe", Type: ebpf.LSM, AttachType: ebpf.AttachLSMMac, AttachTo: "bpf", License: "GPL",
 		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
 	}, ebpf.ProgramOptions{})
+	if errors.Is(err, unix.EPERM) {
+		// cilium/ebpf adds a memlock hint to EPERM; the callers have
+		// removed the memlock limit, so say what is left instead.
+		return fmt.Errorf("the kernel refused a trivial lsm/bpf program with EPERM (BPF LSM and fentry program loads are off in this kernel, whatever the capabilities): %w", unix.EPERM)
+	}
 	if err != nil {
 		return fmt.Errorf("load a trivial lsm/bpf program: %w", err)
 	}
