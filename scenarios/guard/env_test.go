@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ type env struct {
 	cgroupDir string // "" under system scope
 	scope     guard.Scope
 }
+
+var envSeq atomic.Int64
 
 // inGuest says whether this binary is the only workload of a VM: the
 // bpflab guest runner sets BPFLAB_GUEST=1 for the binaries it runs.
@@ -43,7 +46,8 @@ func newEnv(t testing.TB) *env {
 		}
 		t.Skipf("this kernel refuses BPF LSM programs although %s/lsm lists bpf (probed: %v); the guard scenarios run in the VM kernels", guard.SecurityFS, err)
 	}
-	name := fmt.Sprintf("bpflab-guard-%d-%s", os.Getpid(), strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()))
+	// Unique per call: a benchmark function runs more than once.
+	name := fmt.Sprintf("bpflab-guard-%d-%d-%s", os.Getpid(), envSeq.Add(1), strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()))
 	e := &env{pinDir: filepath.Join(testenv.BPFFS, name)}
 	if inGuest() {
 		t.Logf("scope system: BPFLAB_GUEST=1, this test binary is the VM's only workload")
