@@ -24,6 +24,7 @@ func Commands() []Command {
 		{Name: "report", Summary: "merge per-kernel results from several machines into one table, JUnit and Markdown", Run: runReport},
 	}, OperatorCommands()...), []Command{
 		{Name: "replay", Summary: "replay a pcap through the firewall over veth and BPF_PROG_TEST_RUN on one kernel", Run: runReplay},
+		{Name: "guard", Summary: "enable, inspect, follow and disable the BPF LSM load policy", Run: runGuard},
 		{Name: "verify", Summary: "check BPF object signatures and print signer and sha256", Run: runVerify},
 		{Name: "sign", Summary: "sign BPF objects with the release key (maintainers)", Run: runSign},
 		{Name: "keygen", Summary: "create a signing key pair", Run: runKeygen},

@@ -90,3 +90,32 @@ func ProbeKernelSignatures() (KernelSupport, error) {
 		return KernelSupport{Supported: true, Detail: fmt.Sprintf("BPF_PROG_LOAD takes a signature and rejected a bogus one: %v", errno)}, nil
 	}
 }
+
+// LoadKernelSigned loads insns (raw little-endian BPF instructions) as a
+// socket filter through BPF_PROG_LOAD with a signature the kernel checks
+// against the keys of keyring keyringID (a key serial, or a special id such
+// as KEY_SPEC_PROCESS_KEYRING). It returns the kernel's errno; a program that
+// loads is closed at once.
+func LoadKernelSigned(insns, signature []byte, keyringID int32) error {
+	if len(insns) == 0 || len(insns)%8 != 0 || len(signature) == 0 {
+		return fmt.Errorf("load kernel-signed program: %d bytes of instructions, %d of signature", len(insns), len(signature))
+	}
+	license := []byte("GPL\x00")
+	attr := progLoadAttr{
+		progType:      uint32(unix.BPF_PROG_TYPE_SOCKET_FILTER),
+		insnCnt:       uint32(len(insns) / 8),
+		insns:         uint64(uintptr(unsafe.Pointer(&insns[0]))),
+		license:       uint64(uintptr(unsafe.Pointer(&license[0]))),
+		signature:     uint64(uintptr(unsafe.Pointer(&signature[0]))),
+		signatureSize: uint32(len(signature)),
+		keyringID:     keyringID,
+	}
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	runtime.KeepAlive(insns)
+	runtime.KeepAlive(license)
+	runtime.KeepAlive(signature)
+	if errno != 0 {
+		return fmt.Errorf("load kernel-signed program: %w", errno)
+	}
+	return unix.Close(int(fd))
+}

@@ -88,7 +88,7 @@ func (b *Backend) args(bt *boot, accel string) []string {
 	// no_timer_check: under TCG on a loaded host the kernel's IO-APIC
 	// timer test can miss its ticks and panic ("IO-APIC + timer doesn't
 	// work"; 5.10 did once with a load average of 25 on 2 cores).
-	cmdline := "console=ttyS0 panic=-1 quiet no_timer_check rdinit=/init BPFLAB_GUEST=1"
+	cmdline := "console=ttyS0 panic=-1 quiet no_timer_check rdinit=/init BPFLAB_GUEST=1 " + vm.LSMArg
 	return []string{
 		"-M", "q35", "-nodefaults", "-display", "none", "-no-reboot",
 		"-accel", AccelArg(accel), "-cpu", cpu, "-m", mem, "-smp", strconv.Itoa(cpus),

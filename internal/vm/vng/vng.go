@@ -82,7 +82,7 @@ func (b *Backend) Args(k *vm.Kernel, accel, share, spec string) []string {
 	if cpus == 0 {
 		cpus = 2
 	}
-	args := []string{"--run", k.Vmlinuz, "--verbose", "--memory", mem, "--cpus", fmt.Sprint(cpus), "--rwdir", share}
+	args := []string{"--run", k.Vmlinuz, "--verbose", "--memory", mem, "--cpus", fmt.Sprint(cpus), "--rwdir", share, "--append", vm.LSMArg}
 	if accel != "kvm" {
 		// One TCG thread for all vCPUs, as the qemu backend does (see
 		// qemu.AccelArg): multi-threaded TCG can run stale translations of

@@ -24,9 +24,9 @@ func TestArgs(t *testing.T) {
 		accel string
 		want  []string
 	}{
-		{"tcg", []string{"--run", "/k/boot/vmlinuz-6.1", "--verbose", "--memory", "1G", "--cpus", "2", "--rwdir", "/w/share",
+		{"tcg", []string{"--run", "/k/boot/vmlinuz-6.1", "--verbose", "--memory", "1G", "--cpus", "2", "--rwdir", "/w/share", "--append", vm.LSMArg,
 			"--disable-kvm", "--qemu-opts=-accel tcg,thread=single", "--exec", "/w/bin/bpflab guest --spec /w/share/spec.json --results /w/share"}},
-		{"kvm", []string{"--run", "/k/boot/vmlinuz-6.1", "--verbose", "--memory", "1G", "--cpus", "2", "--rwdir", "/w/share",
+		{"kvm", []string{"--run", "/k/boot/vmlinuz-6.1", "--verbose", "--memory", "1G", "--cpus", "2", "--rwdir", "/w/share", "--append", vm.LSMArg,
 			"--exec", "/w/bin/bpflab guest --spec /w/share/spec.json --results /w/share"}},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,5 @@
+bpflab-signature v1
+signer: bpflab release key 2026-11-25
+key-id: 117dab19fbb94263
+object-sha256: 0c56e5edb538b1006cc27283a7f2906537316acbb218e328685c64605a83d63b
+signature: gt7wr1ppFLNykk8lZgYQ6ZW7Mx092ES/Ckik21QGWPONaheUAjK5jfqv0BLcIT/XLwuVp8epcbIeQ0cBbiZEDw==
