@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/bpflab/bpflab/harness/probe"
 	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/initramfs"
 	"github.com/bpflab/bpflab/internal/vm"
@@ -117,6 +118,9 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 				entries = append(entries, initramfs.Entry{Name: filepath.Clean(p)[1:], Source: p, Mode: 0o755})
 			}
 		}
+	}
+	if len(job.Tools) > 0 { // a carried tool that is missing fails, never skips
+		spec.Env = append(slices.Clone(spec.Env), probe.ToolsEnv(job.Tools))
 	}
 	specJSON, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {

@@ -304,12 +304,16 @@ func TestFilesInAndArtifactsOut(t *testing.T) {
 	e := setup(t)
 	src := filepath.Join(t.TempDir(), "in.txt")
 	require.NoError(t, os.WriteFile(src, []byte("field report 42\n"), 0o644))
-	job := e.job(t, []string{"copy", "/bpflab/files/in.txt"})
+	job := e.job(t, []string{"copy", "/bpflab/files/in.txt"}, []string{"env", "BPFLAB_TOOLS"})
 	job.Files = map[string]string{"/bpflab/files/in.txt": src}
+	// A carried tool is announced to the binaries, so a scenario whose
+	// tool went missing fails instead of skipping (probe.Tool).
+	job.Tools = []string{"/bin/true"}
 	run, err := e.backend().Run(context.Background(), job)
 	require.NoError(t, err)
-	require.Len(t, run.Results, 1)
+	require.Len(t, run.Results, 2)
 	require.Equal(t, 0, run.Results[0].ExitCode, "%s", run.Results[0].Output)
+	assert.Equal(t, "true\n", string(run.Results[1].Output))
 	got, err := os.ReadFile(filepath.Join(job.WorkDir, "artifacts", "copied.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, "field report 42\n", string(got))

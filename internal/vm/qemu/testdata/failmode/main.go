@@ -31,6 +31,8 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	case "env": // print an environment variable (tests what the runner passes)
+		fmt.Println(os.Getenv(os.Args[2]))
 	case "output":
 		fmt.Println("to stdout")
 		fmt.Fprintln(os.Stderr, "to stderr")
