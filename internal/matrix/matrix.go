@@ -179,7 +179,7 @@ func fillRun(k *report.Kernel, run *vm.Run, err error) {
 			k.Phases = append(k.Phases, report.Phase{Name: p.Name, Duration: report.Duration(p.Duration)})
 		}
 		for _, r := range run.Results {
-			k.Tests = append(k.Tests, report.ParseGoTest(r.Binary, r.Output, r.ExitCode)...)
+			k.Tests = append(k.Tests, report.ParseTest2JSON(r.Binary, r.Output, r.ExitCode)...)
 		}
 	}
 	if err != nil {
