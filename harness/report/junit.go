@@ -82,6 +82,13 @@ func WriteJUnit(w io.Writer, m *Matrix) error {
 				Error: &junitMessage{Message: firstLine(k.Error), Body: k.Error + "\n\nconsole tail:\n" + k.ConsoleTail},
 			})
 		}
+		for _, sp := range k.UnallowedSplats() {
+			s.Fails++
+			s.Cases = append(s.Cases, junitCase{
+				Class: k.Name + ".kernel", Name: "splat: " + sp.Kind, Time: "0",
+				Failure: &junitMessage{Message: sp.Line, Body: sp.Text},
+			})
+		}
 		s.Tests = len(s.Cases)
 		root.Tests += s.Tests
 		root.Fails += s.Fails
