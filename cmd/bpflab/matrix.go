@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/bpflab/bpflab/harness/report"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/matrix"
 	"github.com/bpflab/bpflab/internal/vm"
@@ -38,6 +39,7 @@ func runMatrix(ctx context.Context, args []string) error {
 	manifest := fs.String("manifest", "", "kernel manifest (default kernels/manifest of the repository)")
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
+	count := fs.Int("count", 1, "run every test `N` times per kernel and report tests whose verdict changed (kernels/quarantine lists known-flaky ones)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,6 +51,9 @@ func runMatrix(ctx context.Context, args []string) error {
 	}
 	if *jobs < 1 {
 		return usageError{fmt.Sprintf("-j %d: want at least 1", *jobs)}
+	}
+	if *count < 1 {
+		return usageError{fmt.Sprintf("--count %d: want at least 1", *count)}
 	}
 	if *timeout <= 0 || *binTimeout <= 0 {
 		return usageError{"--timeout and --binary-timeout must be positive"}
@@ -93,7 +98,7 @@ func runMatrix(ctx context.Context, args []string) error {
 		Root: root, Manifest: *manifest, LockPath: filepath.Join(filepath.Dir(*manifest), "lock.json"),
 		CacheDir: *cache, Kernels: names, Shard: sh, Packages: splitList(*pkgs), Run: *run,
 		Backend: *backendName, DefaultBackend: defaultBackend,
-		Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
+		Jobs: *jobs, Count: *count, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
 		Host: host.New(*binTimeout + time.Minute),
 		NewBackend: func(name, runner string) (vm.Backend, error) {
 			if name == "vng" {
@@ -116,7 +121,13 @@ func runMatrix(ctx context.Context, args []string) error {
 	}
 
 	m.DefaultBackend = defaultBackend
-	return out.finish(m, baseline)
+	err = out.finish(m, baseline)
+	if *count > 1 {
+		if werr := report.WriteFlips(os.Stdout, m, *count); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }
 
 // splitList splits a comma-separated flag value, dropping blanks ("" is the

@@ -19,12 +19,15 @@ type Splat struct {
 // splatStart matches the first line of a kernel splat, after the
 // "[  12.345678] " timestamp. Kinds follow libbpf CI's check-kernel-splats.
 var splatStart = regexp.MustCompile(`(?:^|\] |\] \w+: )(` +
-	`WARNING: |` + // WARN(), WARN_ON(), WARN_ONCE()
+	// WARN(), WARN_ON(), WARN_ONCE(): "WARNING: CPU: 0 PID: 1 at file:line"
+	// (5.10-6.x) or "WARNING: file:line at func+0x..., CPU#0" (newer);
+	// a pr_warn("WARNING: ...") without a location is not a splat.
+	`WARNING: (?:CPU: |\S+:\d+ at |.* at \S+\+0x)|` +
+	`WARNING: (?:possible|suspicious|inconsistent|bad unlock)|` + // lockdep
 	`BUG: |` + // BUG(), soft lockup, scheduling while atomic, KASAN, sleeping function ...
 	`kernel BUG at |` +
 	`Oops: |` + `general protection fault|` +
 	`UBSAN: |` +
-	`WARNING: possible circular locking dependency|` + // lockdep
 	`======================================================|` + // lockdep/KASAN banner start (ignored below)
 	`rcu: INFO: rcu_\w+ (?:self-)?detected stalls?|INFO: rcu_\w+ (?:self-)?detected stalls?|` +
 	`Watchdog detected hard LOCKUP|` +
@@ -70,7 +73,8 @@ func ScanSplats(log string) []Splat {
 // lockup", "INFO: task ... blocked" and so on.
 func splatKind(s string) string {
 	switch {
-	case strings.HasPrefix(s, "WARNING: possible circular locking"):
+	case strings.HasPrefix(s, "WARNING: possible"), strings.HasPrefix(s, "WARNING: suspicious"),
+		strings.HasPrefix(s, "WARNING: inconsistent"), strings.HasPrefix(s, "WARNING: bad unlock"):
 		return "lockdep"
 	case strings.HasPrefix(s, "WARNING: "):
 		return "WARNING"

@@ -27,17 +27,23 @@ const (
 [    0.100000] BUG_ON tests are compiled in
 [    1.000000] Run /init as init process
 [    1.2] WARNING_LEVEL is a word in a message, not a splat
-[    1.5] ubsan: no UBSAN: here`
+[    1.5] ubsan: no UBSAN: here
+[    0.265799] Speculative Return Stack Overflow: WARNING: See https://kernel.org/doc/html/latest/admin-guide/hw-vuln/srso.html for mitigation options.
+[    0.3] Spectre V2 : WARNING: Unprivileged eBPF is enabled with eIBRS on, data leaks possible via Spectre v2 BHB attacks!
+[    0.4] WARNING: a message at the left margin without a location`
+	lockdep = `[   5.0] WARNING: possible circular locking dependency detected
+[   5.1] 6.1.0 #1 Not tainted`
+	newWarn = `[   7.0] WARNING: kernel/bpf/core.c:42 at bpf_prog_x+0x10/0x20, CPU#1: failmode/71`
 )
 
 func TestScanSplats(t *testing.T) {
-	got := ScanSplats(clean + "\n" + softLockup + "\n" + warnOnce + "\n" + hung + "\n" + rcuStall + "\n" + rcu)
+	got := ScanSplats(clean + "\n" + softLockup + "\n" + warnOnce + "\n" + hung + "\n" + rcuStall + "\n" + rcu + "\n" + lockdep + "\n" + newWarn)
 	var kinds []string
 	for _, s := range got {
 		kinds = append(kinds, s.Kind)
 	}
-	assert.Equal(t, []string{"BUG: soft lockup", "WARNING", "hung task", "RCU stall", "RCU stall"}, kinds)
-	require.Len(t, got, 5)
+	assert.Equal(t, []string{"BUG: soft lockup", "WARNING", "hung task", "RCU stall", "RCU stall", "lockdep", "WARNING"}, kinds)
+	require.Len(t, got, 7)
 	assert.Contains(t, got[0].Text, "RIP: 0010:bpf_loop", "the report keeps the lines after the first")
 	assert.Contains(t, got[1].Text, "end trace")
 	assert.NotContains(t, got[1].Text, "veth: link up", "a splat ends at its end marker")

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpflab/bpflab/internal/kmsg"
 )
 
 // Console markers around each binary's output, so the host can tell a
@@ -82,6 +84,12 @@ func (r *runner) finish() {
 			r.logf("bpflab-guest: %v", err)
 		}
 		r.report.Artifacts = arts
+	}
+	if log, err := kmsg.ReadAll(); err != nil {
+		r.logf("bpflab-guest: %v", err)
+		r.report.KernelLog = "bpflab-guest: " + err.Error()
+	} else {
+		r.report.KernelLog = log
 	}
 	r.report.Done = true
 	rep := r.report

@@ -47,6 +47,15 @@ type Options struct {
 	NewBackend func(name, runner string) (vm.Backend, error)
 	// Host is the backend for the host kernel.
 	Host vm.Backend
+	// Count runs every test binary Count times per kernel (default 1);
+	// with more, each test's verdicts are merged and flips reported.
+	Count int
+	// SplatAllowlist and Quarantine are policy files ("" = splat-allowlist
+	// and quarantine next to Manifest; a missing file is empty).
+	SplatAllowlist string
+	Quarantine     string
+	// Now is the date quarantine expiry is checked against (zero = now).
+	Now time.Time
 }
 
 // Run executes the matrix and returns its report. The error is for
@@ -63,6 +72,10 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 		return nil, err
 	}
 	pkgs, err := Discover(o.Root, o.Packages)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := loadPolicy(o) // a bad, reason-less or expired entry stops here
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +116,7 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			m.Kernels[i] = runKernel(ctx, o, store, e, backend, built)
+			pol.apply(&m.Kernels[i])
 			o.Progress.KernelDone(&m.Kernels[i])
 		}()
 	}
@@ -140,7 +154,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	o.Progress.Phase(e.Name, "run")
 	job := vm.Job{
 		Kernel:   img.Kernel,
-		Binaries: built.Jobs(o.Run, o.BinaryTimeout),
+		Binaries: repeat(built.Jobs(o.Run, o.BinaryTimeout), o.Count),
 		Modules:  []string{"veth"},
 		Tools:    o.Tools,
 		WorkDir:  filepath.Join(o.WorkDir, "kernels", e.Name),
@@ -178,9 +192,8 @@ func fillRun(k *report.Kernel, run *vm.Run, err error) {
 		for _, p := range run.Phases {
 			k.Phases = append(k.Phases, report.Phase{Name: p.Name, Duration: report.Duration(p.Duration)})
 		}
-		for _, r := range run.Results {
-			k.Tests = append(k.Tests, report.ParseTest2JSON(r.Binary, r.Output, r.ExitCode)...)
-		}
+		k.Tests = append(k.Tests, parseRuns(run.Results)...)
+		k.Splats = report.ScanSplats(kernelLog(run))
 	}
 	if err != nil {
 		k.Error, k.ErrorPhase = err.Error(), "run"
@@ -209,6 +222,9 @@ func (o *Options) defaults() {
 	}
 	if o.BinaryTimeout == 0 {
 		o.BinaryTimeout = DefaultBinaryTimeout
+	}
+	if o.Count < 1 {
+		o.Count = 1
 	}
 	if o.Progress == nil {
 		o.Progress = quiet{}

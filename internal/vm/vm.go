@@ -70,6 +70,9 @@ type Run struct {
 	Results []Result
 	Phases  []Phase
 	Console string // path to the saved console log, if any
+	// KernelLog is the kernel's log during the run (dmesg text): a guest's
+	// from boot, the host's from the job's start. Empty if unavailable.
+	KernelLog string
 }
 
 // Phase is a timed step of a run (boot, test, shutdown, ...).

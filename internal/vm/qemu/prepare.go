@@ -69,12 +69,17 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	}
 	spec := guest.Spec{Env: job.Env, ResultsPort: "/dev/ttyS1", ArtifactsDir: "/bpflab/artifacts"}
 	entries := []initramfs.Entry{{Name: "init", Source: guestBin, Mode: 0o755}}
+	inRamfs := map[string]string{} // host path -> name: a binary run N times is carried once
 	for i, bin := range job.Binaries {
-		if err := initramfs.CheckStatic(bin.Path); err != nil {
-			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+		name, ok := inRamfs[bin.Path]
+		if !ok {
+			if err := initramfs.CheckStatic(bin.Path); err != nil {
+				return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+			}
+			name = fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
+			inRamfs[bin.Path] = name
+			entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
 		}
-		name := fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
-		entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
 		label := bin.Name
 		if label == "" {
 			label = filepath.Base(bin.Path)

@@ -103,6 +103,7 @@ func (s *supervisor) record(rec guest.Record) {
 		if s.run.Release == "" {
 			s.run.Release = rec.Report.Release
 		}
+		s.run.KernelLog = rec.Report.KernelLog
 		s.run.Results = s.run.Results[:0]
 		for _, r := range rec.Report.Results {
 			s.run.Results = append(s.run.Results, toResult(r))

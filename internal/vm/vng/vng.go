@@ -203,6 +203,7 @@ wait:
 			fmt.Fprintf(logFile, "\nbpflab: %v\n", err)
 		}
 		run.Release = rep.Release
+		run.KernelLog = rep.KernelLog
 		for _, r := range rep.Results {
 			res := vm.Result{Binary: r.Name, ExitCode: r.ExitCode, Output: r.Output, Duration: r.Duration}
 			if r.Err != "" {
