@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -119,4 +120,24 @@ func TestFlaky(t *testing.T) {
 	require.Len(t, m.Flips(), 1, "a quarantined test still runs and shows")
 	assert.Contains(t, m.Kernels[0].Tests[len(m.Kernels[0].Tests)-1].Quarantined+m.Kernels[0].Tests[0].Quarantined, "flips by design")
 	assert.False(t, m.Failed(), "quarantined until 2099: not failing the matrix")
+}
+
+func TestFillRunFindsSplats(t *testing.T) {
+	splat := "[   20.6] watchdog: BUG: soft lockup - CPU#0 stuck for 3s! [failmode:92]\n[   20.7] Modules linked in:\n"
+	var k report.Kernel
+	fillRun(&k, &vm.Run{KernelLog: "[    0.0] Linux version 6.1\n" + splat}, nil)
+	require.Len(t, k.Splats, 1)
+	assert.Equal(t, "BUG: soft lockup", k.Splats[0].Kind)
+	assert.True(t, k.Failed(), "a splat fails the kernel with no test failing")
+
+	// Without a kernel log (a guest that died), the console is scanned.
+	con := filepath.Join(t.TempDir(), "console.log")
+	write(t, con, splat)
+	var k2 report.Kernel
+	fillRun(&k2, &vm.Run{Console: con}, nil)
+	require.Len(t, k2.Splats, 1)
+
+	p := &policy{allow: []report.AllowedSplat{{Pattern: regexp.MustCompile("soft lockup"), Kernels: []string{"*"}, Reason: "TCG noise"}}}
+	p.apply(&k2)
+	assert.False(t, k2.Failed(), "an allowlisted splat shows but does not fail")
 }
