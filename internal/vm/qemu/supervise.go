@@ -120,6 +120,9 @@ func toResult(r guest.Result) vm.Result {
 	if r.Err != "" {
 		out = append(append([]byte(nil), out...), []byte("\nbpflab-guest: "+r.Err+"\n")...)
 	}
+	if r.Truncated { // the cut also loses the final frame: the parser fails "(output)"
+		out = append(append([]byte(nil), out...), []byte("\nbpflab-guest: output truncated at the capture limit; what followed is lost\n")...)
+	}
 	return vm.Result{Binary: r.Name, ExitCode: r.ExitCode, Output: out, Duration: r.Duration}
 }
 
