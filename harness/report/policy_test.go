@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -55,6 +56,14 @@ func TestQuarantinePolicy(t *testing.T) {
 	assert.Empty(t, m.Kernels[1].Tests[1].Quarantined, "TestDrop/ipv6 is not TestDrop")
 	assert.False(t, m.Failed(), "a quarantined failure does not fail the matrix")
 	assert.Equal(t, Fail, m.Kernels[1].Tests[0].Status, "it still runs and shows as failed")
+
+	var buf bytes.Buffer
+	require.NoError(t, WriteJUnit(&buf, m))
+	assert.Contains(t, buf.String(), `<skipped message="quarantined (flaky verdict under TCG (until 2026-12-31)), failed: got XDP_PASS, want XDP_DROP">`)
+	buf.Reset()
+	require.NoError(t, WriteTable(&buf, m))
+	assert.Contains(t, buf.String(), "fail(q)")
+	assert.Contains(t, buf.String(), "quarantined, not failing the matrix: flaky verdict under TCG")
 
 	m.Kernels[1].Tests[1].Status = Fail // a failure outside the quarantine
 	assert.True(t, m.Failed())
