@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -75,9 +76,13 @@ func (in *injector) loop(ready chan<- error) {
 	}
 }
 
+// ringFullDeadline bounds how long one frame waits for room on the
+// receiving side (see writeFrame).
+const ringFullDeadline = 10 * time.Second
+
 func (in *injector) write(frames [][]byte) error {
 	for i, fr := range frames {
-		n, err := in.f.Write(fr)
+		n, err := writeFrame(in.f.Write, fr, ringFullDeadline, time.Sleep)
 		if err != nil {
 			return fmt.Errorf("inject frame %d of %d (%d bytes) on %s: %w", i+1, len(frames), len(fr), PeerLink, err)
 		}
@@ -86,6 +91,29 @@ func (in *injector) write(frames [][]byte) error {
 		}
 	}
 	return nil
+}
+
+// writeFrame writes one frame, waiting while the kernel answers ENOBUFS.
+// veth refuses a frame when the receiver's queue is full (native XDP: a
+// 256-entry ring the receiver's NAPI drains), frees it undelivered and
+// AF_PACKET returns ENOBUFS: sending it again after the receiver caught up
+// delivers it exactly once. Under TCG the receiver can fall behind a burst
+// (seen on 6.1: frame 257 of 400 refused). The wait backs off from 50 us
+// to 5 ms and ends with an error after deadline.
+func writeFrame(write func([]byte) (int, error), fr []byte, deadline time.Duration, sleep func(time.Duration)) (int, error) {
+	wait, waited := 50*time.Microsecond, time.Duration(0)
+	for {
+		n, err := write(fr)
+		if !errors.Is(err, unix.ENOBUFS) {
+			return n, err
+		}
+		if waited >= deadline {
+			return n, fmt.Errorf("receiver queue stayed full for %v: %w", waited, err)
+		}
+		sleep(wait)
+		waited += wait
+		wait = min(2*wait, 5*time.Millisecond)
+	}
 }
 
 func (in *injector) send(frames [][]byte) error {

@@ -1,6 +1,9 @@
 package probe
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,4 +90,79 @@ func TestSkipDecision(t *testing.T) {
 	skip, msg = skipDecision(sig, Version{6, 18, 44}, "6.18.44")
 	assert.True(t, skip, "an explained absence skips")
 	assert.Contains(t, msg, "needs 6.18, kernel 6.18.44")
+}
+
+func TestFallbackMessage(t *testing.T) {
+	r := Result{Feature: RingBuf, Name: "ring buffer", Status: Supported, Detail: "probe succeeded"}
+	assert.Equal(t, "execve tracker transport fell back although ring buffer is supported (probe succeeded): the fallback hides the feature this test checks",
+		fallbackMessage(r, "execve tracker transport"))
+}
+
+func TestToolDecision(t *testing.T) {
+	notFound := errors.New(`exec: "bpftool": executable file not found in $PATH`)
+	for _, tc := range []struct {
+		name     string
+		err      error
+		carried  string
+		skip     bool
+		contains string
+	}{
+		{"installed", nil, "", false, "installed"},
+		{"missing, not carried: skip", notFound, "", true, "did not carry it"},
+		{"missing, other tool carried: skip", notFound, "tc", true, "did not carry it"},
+		{"missing although carried: fail", notFound, "ip,bpftool", false, "carried it into this kernel"},
+		{"prefix is not a match", notFound, "bpftool2", true, "did not carry it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			skip, msg := toolDecision("bpftool", tc.err, tc.carried)
+			assert.Equal(t, tc.skip, skip)
+			assert.Contains(t, msg, tc.contains)
+		})
+	}
+	assert.Equal(t, "BPFLAB_TOOLS=bpftool,ip", ToolsEnv([]string{"/usr/sbin/bpftool", "/sbin/ip"}))
+	assert.Equal(t, "BPFLAB_TOOLS=", ToolsEnv(nil))
+}
+
+// fakeTB records how a helper ended the test; Fatal and Skip stop the
+// helper as the testing package would (runtime.Goexit is replaced by a
+// panic the caller recovers).
+type fakeTB struct {
+	testing.TB
+	fatal, skip string
+}
+
+type stopped struct{}
+
+func (f *fakeTB) Helper()                      {}
+func (f *fakeTB) Fatal(args ...any)            { f.fatal = fmt.Sprint(args...); panic(stopped{}) }
+func (f *fakeTB) Fatalf(s string, args ...any) { f.fatal = fmt.Sprintf(s, args...); panic(stopped{}) }
+func (f *fakeTB) Skip(args ...any)             { f.skip = fmt.Sprint(args...); panic(stopped{}) }
+
+func runFake(fn func(tb testing.TB)) (tb *fakeTB) {
+	tb = &fakeTB{}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(stopped); !ok {
+				panic(r)
+			}
+		}
+	}()
+	fn(tb)
+	return tb
+}
+
+// TestSkipFallbackFailsWhereSupported: a test whose code fell back from
+// the ring buffer fails on a kernel that has one (the host, >= 5.8),
+// where it used to skip.
+func TestSkipFallbackFailsWhereSupported(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("probing the ring buffer creates a BPF map: needs root")
+	}
+	require.Equal(t, Supported, New().Probe(RingBuf).Status, "the host kernel must have a ring buffer")
+	tb := runFake(func(tb testing.TB) { SkipFallback(tb, RingBuf, false, "tracker transport") })
+	assert.Empty(t, tb.skip)
+	assert.Contains(t, tb.fatal, "tracker transport fell back although ring buffer is supported")
+
+	tb = runFake(func(tb testing.TB) { SkipFallback(tb, RingBuf, true, "tracker transport") })
+	assert.Empty(t, tb.fatal+tb.skip, "a test that used the feature goes on")
 }

@@ -8,9 +8,11 @@ import (
 
 // Kinds of Change.
 const (
-	NewlyFailing = "newly failing"
-	NewlyPassing = "newly passing"
-	Changed      = "changed"
+	NewlyFailing  = "newly failing"
+	NewlyPassing  = "newly passing"
+	NewlySkipping = "newly skipping" // passed before, skips now
+	Vanished      = "vanished"       // had a result before, none now
+	Changed       = "changed"
 )
 
 // runRow is the pseudo-test that stands for a kernel's run as a whole.
@@ -24,8 +26,10 @@ type Change struct {
 	Kind    string `json:"kind"` // NewlyFailing, NewlyPassing or Changed
 	Before  string `json:"before"`
 	After   string `json:"after"`
-	// Regression: a test that passed or skipped before fails now, or a
-	// kernel whose run completed before does not now.
+	// Regression: a test that passed or skipped before fails now, a test
+	// that passed before skips or is absent now (a skip or a vanished test
+	// hides whatever it used to check), or a kernel whose run completed
+	// before does not now.
 	Regression bool `json:"regression"`
 }
 
@@ -76,6 +80,10 @@ func compareTests(kernel string, prev, cur []Test) []Change {
 			c.Regression = b == Pass || b == Skip
 		case a == Pass && b == Fail:
 			c.Kind = NewlyPassing
+		case a == Skip && b == Pass:
+			c.Kind, c.Regression = NewlySkipping, true
+		case a == "" && b != "":
+			c.Kind, c.Regression = Vanished, b == Pass
 		}
 		out = append(out, c)
 	}
@@ -129,7 +137,7 @@ func WriteComparison(w io.Writer, baseline string, changes []Change) error {
 		p.printf("  no changes\n")
 		return p.err
 	}
-	for _, kind := range []string{NewlyFailing, NewlyPassing, Changed} {
+	for _, kind := range []string{NewlyFailing, NewlySkipping, Vanished, NewlyPassing, Changed} {
 		var n int
 		for _, c := range changes {
 			if c.Kind != kind {

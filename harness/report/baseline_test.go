@@ -37,12 +37,27 @@ func TestCompare(t *testing.T) {
 			prev: Kernel{Name: "6.1", Tests: []Test{tt("A", Fail)}},
 			cur:  Kernel{Name: "6.1", Tests: []Test{tt("A", Pass)}},
 			want: []Change{{Kernel: "6.1", Package: "scenarios/x", Name: "A", Kind: NewlyPassing, Before: "fail", After: "pass"}}},
-		{name: "pass to skip and a vanished test are changes",
+		{name: "pass to skip and a vanished passing test are regressions",
 			prev: Kernel{Name: "6.1", Tests: []Test{tt("A", Pass), tt("Gone", Pass)}},
 			cur:  Kernel{Name: "6.1", Tests: []Test{tt("A", Skip)}},
 			want: []Change{
-				{Kernel: "6.1", Package: "scenarios/x", Name: "A", Kind: Changed, Before: "pass", After: "skip"},
-				{Kernel: "6.1", Package: "scenarios/x", Name: "Gone", Kind: Changed, Before: "pass", After: "absent"},
+				{Kernel: "6.1", Package: "scenarios/x", Name: "A", Kind: NewlySkipping, Before: "pass", After: "skip", Regression: true},
+				{Kernel: "6.1", Package: "scenarios/x", Name: "Gone", Kind: Vanished, Before: "pass", After: "absent", Regression: true},
+			},
+			regression: true},
+		{name: "a vanished skip or failure is noted, not a regression",
+			prev: Kernel{Name: "6.1", Tests: []Test{tt("S", Skip), tt("F", Fail)}},
+			cur:  Kernel{Name: "6.1"},
+			want: []Change{
+				{Kernel: "6.1", Package: "scenarios/x", Name: "F", Kind: Vanished, Before: "fail", After: "absent"},
+				{Kernel: "6.1", Package: "scenarios/x", Name: "S", Kind: Vanished, Before: "skip", After: "absent"},
+			}},
+		{name: "skip to pass and fail to skip are changes",
+			prev: Kernel{Name: "6.1", Tests: []Test{tt("A", Skip), tt("B", Fail)}},
+			cur:  Kernel{Name: "6.1", Tests: []Test{tt("A", Pass), tt("B", Skip)}},
+			want: []Change{
+				{Kernel: "6.1", Package: "scenarios/x", Name: "A", Kind: Changed, Before: "skip", After: "pass"},
+				{Kernel: "6.1", Package: "scenarios/x", Name: "B", Kind: Changed, Before: "fail", After: "skip"},
 			}},
 		{name: "kernel that no longer completes is a regression",
 			prev:       Kernel{Name: "5.10"},
@@ -80,6 +95,21 @@ newly failing:
 newly passing:
   5.10     scenarios/xdp TestDrop: fail -> pass
 1 regression(s) on kernel(s) [host]
+`, buf.String())
+
+	// A test that starts skipping and one that vanishes are regressions.
+	cur = sampleMatrix()
+	cur.Kernels[0].Tests[2].Status = Skip
+	cur.Kernels[1].Tests = cur.Kernels[1].Tests[:2] // 5.10 TestCount gone
+	buf.Reset()
+	require.NoError(t, WriteComparison(&buf, "prev.json", Compare(prev, cur)))
+	assert.Equal(t, `
+Compared with baseline prev.json:
+newly skipping:
+  host     scenarios/execve TestCount: pass -> skip  REGRESSION
+vanished:
+  5.10     scenarios/execve TestCount: pass -> absent  REGRESSION
+2 regression(s) on kernel(s) [host 5.10]
 `, buf.String())
 
 	buf.Reset()

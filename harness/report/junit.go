@@ -65,11 +65,16 @@ func WriteJUnit(w io.Writer, m *Matrix) error {
 		}
 		for _, t := range k.Tests {
 			c := junitCase{Class: k.Name + "." + t.Package, Name: t.Name, Time: secs(time.Duration(t.Duration))}
-			switch t.Status {
-			case Fail:
+			switch {
+			case t.Status == Fail && t.Quarantined != "":
+				// Known flaky, not failing the matrix: a CI reading the
+				// JUnit file must not go red either, but sees why.
+				s.Skipped++
+				c.Skipped = &junitMessage{Message: "quarantined (" + t.Quarantined + "), failed: " + t.Reason}
+			case t.Status == Fail:
 				s.Fails++
 				c.Failure = &junitMessage{Message: t.Reason, Body: t.Output + "\n\nrepro: " + Repro(m, k.Name, t.Package, t.Name)}
-			case Skip:
+			case t.Status == Skip:
 				s.Skipped++
 				c.Skipped = &junitMessage{Message: t.Reason}
 			}
@@ -80,6 +85,13 @@ func WriteJUnit(w io.Writer, m *Matrix) error {
 			s.Cases = append(s.Cases, junitCase{
 				Class: k.Name + ".kernel", Name: k.ErrorPhase, Time: "0",
 				Error: &junitMessage{Message: firstLine(k.Error), Body: k.Error + "\n\nconsole tail:\n" + k.ConsoleTail},
+			})
+		}
+		for _, sp := range k.UnallowedSplats() {
+			s.Fails++
+			s.Cases = append(s.Cases, junitCase{
+				Class: k.Name + ".kernel", Name: "splat: " + sp.Kind, Time: "0",
+				Failure: &junitMessage{Message: sp.Line, Body: sp.Text},
 			})
 		}
 		s.Tests = len(s.Cases)

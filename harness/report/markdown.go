@@ -30,6 +30,8 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 			status = "did not complete (" + k.ErrorPhase + ")"
 		case f > 0:
 			status = "FAIL"
+		case len(k.UnallowedSplats()) > 0:
+			status = "FAIL (kernel splat: " + k.UnallowedSplats()[0].Kind + ")"
 		}
 		p.printf("| %s | %s | %s/%s | %d | %d | %d | %s |\n", mdCell(k.Name), mdCell(orDash(k.Release)),
 			mdCell(k.Backend), mdCell(orDash(k.Accel)), ps, f, s, status)

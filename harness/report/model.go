@@ -45,6 +45,11 @@ type Test struct {
 	Reason   string   `json:"reason,omitempty"` // skip reason or failure message
 	Output   string   `json:"output,omitempty"` // the test's output, kept on failure
 	Duration Duration `json:"seconds"`
+	// Quarantined is the reason (and expiry) of the quarantine entry that
+	// covers this test: its failure shows but does not fail the kernel.
+	Quarantined string `json:"quarantined,omitempty"`
+	// Runs are the verdicts of each repetition (--count N > 1), in order.
+	Runs []Status `json:"runs,omitempty"`
 }
 
 // Phase is a timed step of a kernel's run (fetch, boot, test, ...).
@@ -75,18 +80,21 @@ type Kernel struct {
 	// machine that ran it); LoadReport and Probes are copies of the load
 	// report and probe results among them, so a merged or saved matrix
 	// still carries them.
-	Artifacts  []string           `json:"artifacts,omitempty"`
+	Artifacts []string `json:"artifacts,omitempty"`
+	// Splats are warnings and errors the kernel logged during the run
+	// (ScanSplats); one no allowlist covers fails the kernel.
+	Splats     []Splat            `json:"splats,omitempty"`
 	LoadReport *loadreport.Report `json:"load_report,omitempty"`
 	Probes     json.RawMessage    `json:"probes,omitempty"`
 }
 
 // Failed reports whether the kernel's run or any of its tests failed.
 func (k *Kernel) Failed() bool {
-	if k.Error != "" {
+	if k.Error != "" || len(k.UnallowedSplats()) > 0 {
 		return true
 	}
 	for _, t := range k.Tests {
-		if t.Status == Fail {
+		if t.Status == Fail && t.Quarantined == "" {
 			return true
 		}
 	}

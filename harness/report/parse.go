@@ -22,7 +22,13 @@ var (
 	resultLine = regexp.MustCompile(`^(\s*)--- (PASS|FAIL|SKIP): (\S+) \(([0-9.]+)s\)$`)
 	eventLine  = regexp.MustCompile(`^=== (RUN|PAUSE|CONT|NAME)\s+(\S+)$`)
 	logPrefix  = regexp.MustCompile(`^\S+\.go:\d+: `)
+	// frameLine is what a framed line may hold besides the final PASS/FAIL.
+	frameLine = regexp.MustCompile(`^(=== (RUN|PAUSE|CONT|NAME|PASS|FAIL|SKIP|ATTR|ARTIFACTS)\s|--- (PASS|FAIL|SKIP|BENCH): |testing: warning: )`)
 )
+
+// maxLine is the longest output line read; a longer one stops the parse
+// and fails OutputTest.
+const maxLine = 4 * 1024 * 1024
 
 // testAcc collects one test's lines while parsing.
 type testAcc struct {
@@ -39,6 +45,33 @@ type testAcc struct {
 // but has no "--- " result line failed: the binary crashed or hung in it, and
 // its output carries what the binary printed.
 func ParseGoTest(pkg string, output []byte, exitCode int) []Test {
+	return parse(pkg, output, exitCode, false)
+}
+
+// OutputTest names the synthetic test that fails when a binary's output
+// cannot be decoded (an unreadable line, a garbled frame, a stream cut
+// before the binary's final frame): tests may have been lost.
+const OutputTest = "(output)"
+
+// framing is the byte a Go test binary run with -test.v=test2json puts
+// before each line that frames a test ("=== RUN", "--- PASS", the final
+// PASS/FAIL), so that a test's own output can never pass for a frame.
+const framing = 0x16
+
+// rawTail bounds the raw output shown when decoding fails.
+const rawTail = 4096
+
+// ParseTest2JSON parses the output of a test binary run with
+// -test.v=test2json (what `go tool test2json` decodes): only framed lines
+// start, end or name tests; everything else is output. A framed line that
+// is not a known frame, an unreadable line, or a stream that ends without
+// the binary's final PASS/FAIL frame (cut, truncated, killed) fails the
+// OutputTest with the raw tail of the output, so no test is silently lost.
+func ParseTest2JSON(pkg string, output []byte, exitCode int) []Test {
+	return parse(pkg, output, exitCode, true)
+}
+
+func parse(pkg string, output []byte, exitCode int, framed bool) []Test {
 	byName := map[string]*testAcc{}
 	var order []*testAcc
 	get := func(name string) *testAcc {
@@ -56,10 +89,49 @@ func ParseGoTest(pkg string, output []byte, exitCode int) []Test {
 	tailIndent := 0
 	var stray []string // lines outside any test (panics, TestMain output)
 
+	var decodeErrs []string // what made the output undecodable
+	sawFinal := false       // the binary's final framed PASS or FAIL
+
 	sc := bufio.NewScanner(bytes.NewReader(output))
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
+		if framed {
+			frame, ok := strings.CutPrefix(line, string(rune(framing)))
+			if !ok {
+				// Output, never a frame, whatever it looks like.
+				if current != nil && !current.done && strings.HasPrefix(line, "    ") {
+					current.lines = append(current.lines, strings.TrimPrefix(line, "    "))
+				} else if strings.TrimSpace(line) != "" {
+					stray = append(stray, line)
+				}
+				continue
+			}
+			switch {
+			case frame == "PASS" || frame == "FAIL":
+				sawFinal = true
+				current = nil
+				continue
+			case strings.TrimSpace(frame) == "=== NAME":
+				current = nil // output between tests
+				continue
+			case frameLine.MatchString(frame):
+				if m := eventLine.FindStringSubmatch(frame); m != nil {
+					current = get(m[2])
+				} else if m := resultLine.FindStringSubmatch(frame); m != nil {
+					a := get(m[3])
+					a.done = true
+					a.status = map[string]Status{"PASS": Pass, "FAIL": Fail, "SKIP": Skip}[m[2]]
+					secs, _ := strconv.ParseFloat(m[4], 64)
+					a.duration = time.Duration(secs * float64(time.Second))
+				}
+				// Other frames (=== ATTR, "testing: warning: no tests
+				// to run") carry nothing the report keeps.
+				continue
+			}
+			decodeErrs = append(decodeErrs, fmt.Sprintf("garbled frame %q", oneLine(frame)))
+			continue
+		}
 		if m := eventLine.FindStringSubmatch(line); m != nil {
 			current, tail = get(m[2]), nil
 			continue
@@ -90,6 +162,13 @@ func ParseGoTest(pkg string, output []byte, exitCode int) []Test {
 		stray = append(stray, line)
 	}
 
+	if err := sc.Err(); err != nil {
+		decodeErrs = append(decodeErrs, fmt.Sprintf("reading the output stopped (lines are read up to %d bytes): %v", maxLine, err))
+	}
+	if framed && !sawFinal && exitCode == 0 {
+		decodeErrs = append(decodeErrs, "the output ends without the binary's final PASS/FAIL frame although it exited 0: output was cut or lost")
+	}
+
 	blamePanic(order, byName, stray)
 
 	var tests []Test
@@ -116,6 +195,18 @@ func ParseGoTest(pkg string, output []byte, exitCode int) []Test {
 			anyFailed = true
 		}
 		tests = append(tests, t)
+	}
+	if len(decodeErrs) > 0 {
+		tail := output
+		if len(tail) > rawTail {
+			tail = tail[len(tail)-rawTail:]
+		}
+		tests = append(tests, Test{
+			Package: pkg, Name: OutputTest, Status: Fail,
+			Reason: "undecodable test output, tests may be missing: " + oneLine(strings.Join(decodeErrs, "; ")),
+			Output: fmt.Sprintf("%s\nraw tail of the output (%d of %d bytes):\n%s", strings.Join(decodeErrs, "\n"), len(tail), len(output), tail),
+		})
+		anyFailed = true
 	}
 	// A non-zero exit nothing above explains (crash before the first test,
 	// TestMain failure, leaked resources check) is a failure of the binary.

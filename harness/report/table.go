@@ -39,14 +39,22 @@ func rows(m *Matrix) []rowKey {
 func cell(k *Kernel, r rowKey) string {
 	for _, t := range k.Tests {
 		if t.Package == r.pkg && t.Name == r.name {
+			var c string
 			switch t.Status {
 			case Pass:
-				return "pass"
+				c = "pass"
 			case Fail:
-				return "FAIL"
+				c = "FAIL"
+				if t.Quarantined != "" {
+					c = "fail(q)" // shown, not failing the matrix
+				}
 			default:
-				return "skip"
+				c = "skip"
 			}
+			if flips(t.Runs) {
+				c += fmt.Sprintf(" %s", runsSummary(t.Runs))
+			}
+			return c
 		}
 	}
 	if k.Error != "" {
@@ -92,6 +100,9 @@ func WriteTable(out io.Writer, m *Matrix) error {
 		if k.Error != "" {
 			status += fmt.Sprintf(", did not complete (%s)", k.ErrorPhase)
 		}
+		if n := len(k.UnallowedSplats()); n > 0 {
+			status += fmt.Sprintf(", %d kernel splat(s)", n)
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s/%s\t%s\t%s\t%s\n", k.Name, orDash(k.Release), orDash(k.Version), k.Backend, orDash(k.Accel),
 			fmtDur(time.Duration(k.Duration)), phases(k.Phases), status)
 	}
@@ -106,8 +117,12 @@ func WriteTable(out io.Writer, m *Matrix) error {
 			case Skip:
 				skips = append(skips, fmt.Sprintf("  %s %s %s: %s", k.Name, t.Package, t.Name, t.Reason))
 			case Fail:
-				fails = append(fails, fmt.Sprintf("  %s %s %s: %s\n    repro: %s", k.Name, t.Package, t.Name,
-					t.Reason, Repro(m, k.Name, t.Package, t.Name)))
+				q := ""
+				if t.Quarantined != "" {
+					q = "\n    quarantined, not failing the matrix: " + t.Quarantined
+				}
+				fails = append(fails, fmt.Sprintf("  %s %s %s: %s%s\n    repro: %s", k.Name, t.Package, t.Name,
+					t.Reason, q, Repro(m, k.Name, t.Package, t.Name)))
 			}
 		}
 	}
@@ -130,6 +145,18 @@ func WriteTable(out io.Writer, m *Matrix) error {
 		errs = append(errs, e)
 	}
 	section(w, "Kernels that did not complete:", errs)
+
+	var splats []string
+	for _, k := range m.Kernels {
+		for _, sp := range k.Splats {
+			if sp.Allowed != "" {
+				splats = append(splats, fmt.Sprintf("  %s %s: allowed (%s): %s", k.Name, sp.Kind, sp.Allowed, sp.Line))
+				continue
+			}
+			splats = append(splats, fmt.Sprintf("  %s %s: FAILS the kernel\n%s", k.Name, sp.Kind, indent(sp.Text, "      | ")))
+		}
+	}
+	section(w, "Kernel splats:", splats)
 
 	verdict := "PASS"
 	if m.Failed() {

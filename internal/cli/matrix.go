@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/bpflab/bpflab/harness/report"
 	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/matrix"
@@ -40,6 +41,7 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
 	tools := fs.String("tools", "bpftool", "comma-separated host programs to carry into the VMs with their shared libraries, if found (e.g. bpftool,/bin/bash)")
 	cover := fs.String("cover", "", "build with -cover and write coverage profiles into `DIR`: KERNEL.out per kernel and merged.out")
+	count := fs.Int("count", 1, "run every test `N` times per kernel and report tests whose verdict changed (kernels/quarantine lists known-flaky ones)")
 	// Flags may follow the packages (PACKAGES are go package patterns).
 	patterns, err := fs.ParseInterleaved(args)
 	if err != nil {
@@ -51,6 +53,9 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *jobs < 1 {
 		return command.Usagef("-j %d: want at least 1", *jobs)
+	}
+	if *count < 1 {
+		return command.Usagef("--count %d: want at least 1", *count)
 	}
 	if *timeout <= 0 || *binTimeout <= 0 {
 		return command.Usagef("--timeout and --binary-timeout must be positive")
@@ -94,7 +99,8 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Root: root, Manifest: *manifest,
 		CacheDir: *cache, Kernels: names, Shard: sh, Packages: patterns, Run: *run,
 		Backend: *backendName, DefaultBackend: defaultBackend,
-		Tools: vm.FindTools(command.SplitList(*tools)...), Cover: *cover != "", Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
+		Tools: vm.FindTools(command.SplitList(*tools)...), Cover: *cover != "", Count: *count,
+		Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
 		Host: host.New(*binTimeout + time.Minute),
 		NewBackend: func(name, runner string) (vm.Backend, error) {
 			if name == "vng" {
@@ -125,5 +131,11 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			progress.Note(fmt.Sprintf("coverage: %s (all kernels), %d per kernel in %s", cov.Merged, len(cov.PerKernel), *cover))
 		}
 	}
-	return out.finish(m, baseline, stdout, stderr)
+	err = out.finish(m, baseline, stdout, stderr)
+	if *count > 1 {
+		if werr := report.WriteFlips(stdout, m, *count); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }

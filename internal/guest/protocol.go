@@ -90,6 +90,9 @@ type Report struct {
 	// Artifacts are the files the binaries left in Spec.ArtifactsDir, by
 	// base name.
 	Artifacts map[string][]byte `json:"artifacts,omitempty"`
+	// KernelLog is the guest kernel's log (/dev/kmsg) at the end of the
+	// run, for the host's splat check.
+	KernelLog string `json:"kernel_log,omitempty"`
 }
 
 // Record kinds sent on the results port.

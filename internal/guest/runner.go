@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bpflab/bpflab/harness/artifacts"
+	"github.com/bpflab/bpflab/internal/kmsg"
 	"github.com/bpflab/bpflab/internal/uname"
 )
 
@@ -84,6 +85,12 @@ func (r *runner) finish() {
 			r.logf("bpflab-guest: %v", err)
 		}
 		r.report.Artifacts = arts
+	}
+	if log, err := kmsg.ReadAll(); err != nil {
+		r.logf("bpflab-guest: %v", err)
+		r.report.KernelLog = "bpflab-guest: " + err.Error()
+	} else {
+		r.report.KernelLog = log
 	}
 	r.report.Done = true
 	rep := r.report

@@ -69,11 +69,13 @@ func Build(ctx context.Context, root, dir string, pkgs []Package, cover bool) (*
 }
 
 // Jobs returns the binaries with their test flags. -test.timeout makes a
-// hung test panic with its stack before the backend's deadline kills it.
+// hung test panic with its stack before the backend's deadline kills it;
+// -test.v=test2json frames the binary's output, so a test's own output can
+// never pass for a result, and a cut stream shows (report.ParseTest2JSON).
 func (b *Built) Jobs(run string, timeout time.Duration) []vm.Binary {
 	var bins []vm.Binary
 	for _, bin := range b.Binaries {
-		bin.Args = []string{"-test.v", "-test.count=1", "-test.timeout=" + timeout.String()}
+		bin.Args = []string{"-test.v=test2json", "-test.count=1", "-test.timeout=" + timeout.String()}
 		if run != "" {
 			bin.Args = append(bin.Args, "-test.run="+run)
 		}

@@ -59,6 +59,15 @@ type Options struct {
 	NewBackend func(name, runner string) (vm.Backend, error)
 	// Host is the backend for the host kernel.
 	Host vm.Backend
+	// Count runs every test binary Count times per kernel (default 1);
+	// with more, each test's verdicts are merged and flips reported.
+	Count int
+	// SplatAllowlist and Quarantine are policy files ("" = splat-allowlist
+	// and quarantine next to Manifest; a missing file is empty).
+	SplatAllowlist string
+	Quarantine     string
+	// Now is the date quarantine expiry is checked against (zero = now).
+	Now time.Time
 }
 
 // Custom is a job other than go test packages.
@@ -87,6 +96,10 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 		if pkgs, err = Discover(ctx, o.Root, o.Packages); err != nil {
 			return nil, err
 		}
+	}
+	pol, err := loadPolicy(o) // a bad, reason-less or expired entry stops here
+	if err != nil {
+		return nil, err
 	}
 	if len(entries) == 0 { // e.g. a shard that got no kernel: nothing to build
 		o.Progress.Note(fmt.Sprintf("shard %d/%d has no kernels: nothing to run", o.Shard.Index, o.Shard.Count))
@@ -134,6 +147,7 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			m.Kernels[i] = runKernel(ctx, o, store, e, backend, built)
+			pol.apply(&m.Kernels[i])
 			o.Progress.KernelDone(&m.Kernels[i])
 		}()
 	}
@@ -171,7 +185,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	o.Progress.Phase(e.Name, "run")
 	job := vm.Job{
 		Kernel:   img.Kernel,
-		Binaries: built.Jobs(o.Run, o.BinaryTimeout),
+		Binaries: repeat(built.Jobs(o.Run, o.BinaryTimeout), o.Count),
 		Files:    built.Files,
 		Modules:  []string{"veth"},
 		Tools:    o.Tools,
@@ -205,7 +219,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	} else if o.Cover {
 		job.Env = append(job.Env, guest.EnvCover+"=1")
 	}
-	parse := report.ParseGoTest
+	parse := report.ParseTest2JSON // built.Jobs run binaries with -test.v=test2json
 	if o.Custom != nil {
 		job.Binaries = o.Custom.Binaries
 		parse = o.Custom.Parse
@@ -230,9 +244,8 @@ func fillRun(k *report.Kernel, run *vm.Run, err error, parse func(string, []byte
 		for _, p := range run.Phases {
 			k.Phases = append(k.Phases, report.Phase{Name: p.Name, Duration: report.Duration(p.Duration)})
 		}
-		for _, r := range run.Results {
-			k.Tests = append(k.Tests, parse(r.Name, r.Output, r.ExitCode)...)
-		}
+		k.Tests = append(k.Tests, parseRuns(run.Results, parse)...)
+		k.Splats = report.ScanSplats(kernelLog(run))
 	}
 	if err != nil {
 		k.Error, k.ErrorPhase = err.Error(), "run"
@@ -261,6 +274,9 @@ func (o *Options) defaults() {
 	}
 	if o.BinaryTimeout == 0 {
 		o.BinaryTimeout = DefaultBinaryTimeout
+	}
+	if o.Count < 1 {
+		o.Count = 1
 	}
 	if o.Progress == nil {
 		o.Progress = quiet{}

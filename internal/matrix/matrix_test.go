@@ -94,8 +94,8 @@ func TestTestdataCarried(t *testing.T) {
 
 func TestJobsArgs(t *testing.T) {
 	b := &Built{Binaries: []vm.Binary{{Name: "scenarios/xdp", Path: "/b/xdp.test"}}}
-	assert.Equal(t, []string{"-test.v", "-test.count=1", "-test.timeout=5m0s"}, b.Jobs("", 5*time.Minute)[0].Args)
-	assert.Equal(t, []string{"-test.v", "-test.count=1", "-test.timeout=1m0s", "-test.run=^TestX$"}, b.Jobs("^TestX$", time.Minute)[0].Args)
+	assert.Equal(t, []string{"-test.v=test2json", "-test.count=1", "-test.timeout=5m0s"}, b.Jobs("", 5*time.Minute)[0].Args)
+	assert.Equal(t, []string{"-test.v=test2json", "-test.count=1", "-test.timeout=1m0s", "-test.run=^TestX$"}, b.Jobs("^TestX$", time.Minute)[0].Args)
 	assert.Empty(t, b.Binaries[0].Args, "Jobs must not modify the built list")
 }
 
@@ -104,10 +104,10 @@ func TestFillRun(t *testing.T) {
 		Backend: "vng", Accel: "tcg", Release: "6.1.0-56-amd64", Console: "/w/console.log",
 		Phases: []vm.Phase{{Name: "boot", Duration: 20 * time.Second}},
 		Results: []vm.Result{{Name: "scenarios/xdp", ExitCode: -1,
-			Output: []byte("=== RUN   TestA\n--- PASS: TestA (0.10s)\n=== RUN   TestB\n")}},
+			Output: []byte("\x16=== RUN   TestA\n\x16--- PASS: TestA (0.10s)\n\x16=== RUN   TestB\n")}},
 	}
 	var k report.Kernel
-	fillRun(&k, run, &vm.PhaseError{Phase: "test", Err: errors.New("running scenarios/xdp: job deadline passed"), ConsoleTail: "tail"}, report.ParseGoTest)
+	fillRun(&k, run, &vm.PhaseError{Phase: "test", Err: errors.New("running scenarios/xdp: job deadline passed"), ConsoleTail: "tail"}, report.ParseTest2JSON)
 	assert.Equal(t, "tcg", k.Accel)
 	assert.Equal(t, "6.1.0-56-amd64", k.Release)
 	assert.Equal(t, "test", k.ErrorPhase)

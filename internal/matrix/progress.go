@@ -32,7 +32,9 @@ func (quiet) Line(string, string, []byte) {}
 func (quiet) KernelDone(*report.Kernel)   {}
 func (quiet) Writer() io.Writer           { return io.Discard }
 
-var topResult = regexp.MustCompile(`^--- (PASS|FAIL|SKIP): (\S+) \(([0-9.]+s)\)`)
+// topResult is a top-level test's framed result line (-test.v=test2json
+// puts subtests' results at the left margin too; their names hold "/").
+var topResult = regexp.MustCompile(`^\x16--- (PASS|FAIL|SKIP): ([^/\s]+) \(([0-9.]+s)\)`)
 
 // Lines prints one plain line per event: for CI logs and pipes.
 type Lines struct {

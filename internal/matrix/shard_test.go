@@ -1,7 +1,10 @@
 package matrix
 
 import (
+	"bytes"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 
 	"github.com/stretchr/testify/require"
 )
@@ -47,4 +50,15 @@ func TestShardsPartitionStably(t *testing.T) {
 	before := (Shard{1, 3}).Pick(names[:5])
 	after := (Shard{1, 3}).Pick(names)
 	require.Subset(t, after, before)
+}
+
+// TestProgressCountsFramedTopLevelResults: with -test.v=test2json subtests'
+// results sit at the left margin too; only top-level ones are progress.
+func TestProgressCountsFramedTopLevelResults(t *testing.T) {
+	var buf bytes.Buffer
+	l := NewLines(&buf)
+	l.Line("6.1", "scenarios/xdp", []byte("\x16--- PASS: TestA/sub (0.01s)\n"))
+	l.Line("6.1", "scenarios/xdp", []byte("    --- PASS: TestFake (0.00s)\n"))
+	l.Line("6.1", "scenarios/xdp", []byte("\x16--- FAIL: TestA (0.02s)\n"))
+	assert.Equal(t, "[6.1] fail scenarios/xdp TestA (0.02s)\n", buf.String())
 }

@@ -66,6 +66,9 @@ func GuestResults(rs ...guest.Result) []Result {
 		if r.Err != "" {
 			r.Output = append(append([]byte(nil), r.Output...), "\nbpflab-guest: "+r.Err+"\n"...)
 		}
+		if r.Truncated { // the cut also loses the final frame: the parser fails "(output)"
+			r.Output = append(append([]byte(nil), r.Output...), "\nbpflab-guest: output truncated at the capture limit; what followed is lost\n"...)
+		}
 		out = append(out, r)
 	}
 	return out
@@ -79,6 +82,9 @@ type Run struct {
 	Results []Result
 	Phases  []Phase
 	Console string // path to the saved console log, if any
+	// KernelLog is the kernel's log during the run (dmesg text): a guest's
+	// from boot, the host's from the job's start. Empty if unavailable.
+	KernelLog string
 }
 
 // Phase is a timed step of a run (boot, test, shutdown, ...).

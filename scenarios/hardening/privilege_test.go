@@ -11,17 +11,20 @@ import (
 
 	"github.com/bpflab/bpflab/bpf/firewall"
 	"github.com/bpflab/bpflab/harness/netlab"
+	"github.com/bpflab/bpflab/harness/probe"
 	"github.com/bpflab/bpflab/harness/testenv"
 	"github.com/bpflab/bpflab/internal/privilege"
 )
 
+// requireCapBPF skips where the kernel has no CAP_BPF (probed, older than
+// 5.8: least privilege means CAP_SYS_ADMIN there) and fails where a kernel
+// new enough lacks it. The privilege package must agree with the probe.
 func requireCapBPF(t *testing.T) {
 	t.Helper()
+	probe.Skip(t, probe.CapBPF)
 	has, err := privilege.KernelHasCapBPF()
 	require.NoError(t, err)
-	if !has {
-		t.Skip("kernel has no CAP_BPF (cap_last_cap < 39, needs 5.8): least privilege means CAP_SYS_ADMIN here")
-	}
+	require.True(t, has, "the probe found CAP_BPF but privilege.KernelHasCapBPF does not")
 }
 
 func TestLeastPrivilegeXDP(t *testing.T) {

@@ -11,15 +11,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bpflab/bpflab/harness/probe"
 )
 
 // TestBpftoolInterop: the standard tool sees what the CLI made: our entries
 // in the pinned live trie and our program on dut0.
 func TestBpftoolInterop(t *testing.T) {
-	bpftool, err := exec.LookPath("bpftool")
-	if err != nil {
-		t.Skipf("bpftool is not installed here (%v); the matrix and bpflab exec carry the host's bpftool into VMs when the host has one", err)
-	}
+	// Missing: skip where nothing promised it, fail where the matrix or
+	// bpflab exec carried the host's bpftool into this kernel.
+	bpftool := probe.Tool(t, "bpftool")
 	l := newLab(t, "generic")
 	mustCLI(t, l.topo.DUT, l.args("policy", "block", "198.51.100.7", "192.0.2.128/25")...)
 

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpflab/bpflab/internal/kmsg"
 	"github.com/bpflab/bpflab/internal/uname"
 	"github.com/bpflab/bpflab/internal/vm"
 )
@@ -45,6 +46,14 @@ func (b *Backend) Run(ctx context.Context, job vm.Job) (*vm.Run, error) {
 		defer cancel()
 	}
 	run := &vm.Run{Backend: b.Name(), Accel: "host", Release: uname.ReleaseOr("")}
+	// The host kernel's log from now on, for the splat check: what it
+	// logged before is not this job's doing.
+	if klog, err := kmsg.Open(true); err == nil {
+		defer func() {
+			run.KernelLog, _ = klog.ReadNew()
+			klog.Close()
+		}()
+	}
 
 	start := time.Now()
 	if err := loadModules(ctx, job.Modules); err != nil {

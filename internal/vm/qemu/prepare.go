@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/bpflab/bpflab/harness/probe"
 	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/initramfs"
 	"github.com/bpflab/bpflab/internal/kernel"
@@ -61,10 +62,8 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	}
 	spec := guest.Spec{Env: job.Env, ResultsPort: "/dev/ttyS1", ArtifactsDir: "/bpflab/artifacts"}
 	entries := []initramfs.Entry{{Name: "init", Source: guestBin, Mode: 0o755}}
+	inRamfs := map[string]string{} // host path -> name: a binary run N times is carried once
 	for i, bin := range job.Binaries {
-		if err := initramfs.CheckStatic(bin.Path); err != nil {
-			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
-		}
 		label := bin.Name
 		if label == "" {
 			label = filepath.Base(bin.Path)
@@ -74,8 +73,15 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 			spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/init", Args: bin.Args, Dir: bin.Dir})
 			continue
 		}
-		name := fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
-		entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
+		name, ok := inRamfs[bin.Path]
+		if !ok {
+			if err := initramfs.CheckStatic(bin.Path); err != nil {
+				return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+			}
+			name = fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
+			inRamfs[bin.Path] = name
+			entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
+		}
 		spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/" + name, Args: bin.Args, Dir: bin.Dir})
 	}
 	mods, err := initramfs.ResolveModules(k.ModulesDir, job.Modules)
@@ -115,6 +121,9 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 				entries = append(entries, initramfs.Entry{Name: filepath.Clean(p)[1:], Source: p, Mode: 0o755})
 			}
 		}
+	}
+	if len(job.Tools) > 0 { // a carried tool that is missing fails, never skips
+		spec.Env = append(slices.Clone(spec.Env), probe.ToolsEnv(job.Tools))
 	}
 	specJSON, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {

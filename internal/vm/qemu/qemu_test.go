@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bpflab/bpflab/harness/report"
 	"github.com/bpflab/bpflab/internal/initramfs"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/vm"
@@ -304,12 +305,19 @@ func TestFilesInAndArtifactsOut(t *testing.T) {
 	e := setup(t)
 	src := filepath.Join(t.TempDir(), "in.txt")
 	require.NoError(t, os.WriteFile(src, []byte("field report 42\n"), 0o644))
-	job := e.job(t, []string{"copy", "/bpflab/files/in.txt"})
+	job := e.job(t, []string{"copy", "/bpflab/files/in.txt"}, []string{"env", "BPFLAB_TOOLS"})
 	job.Files = map[string]string{"/bpflab/files/in.txt": src}
+	// A carried tool is announced to the binaries, so a scenario whose
+	// tool went missing fails instead of skipping (probe.Tool).
+	job.Tools = []string{"/bin/true"}
 	run, err := e.backend().Run(context.Background(), job)
 	require.NoError(t, err)
-	require.Len(t, run.Results, 1)
+	require.Len(t, run.Results, 2)
 	require.Equal(t, 0, run.Results[0].ExitCode, "%s", run.Results[0].Output)
+	assert.Equal(t, "true\n", string(run.Results[1].Output))
+	// The guest's kernel log comes back whole, and a clean run has no splat.
+	assert.Contains(t, run.KernelLog, "Linux version")
+	assert.Empty(t, report.ScanSplats(run.KernelLog))
 	got, err := os.ReadFile(filepath.Join(job.WorkDir, "artifacts", "copied.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, "field report 42\n", string(got))
@@ -327,4 +335,23 @@ func TestKernelCommandLine(t *testing.T) {
 		assert.Contains(t, strings.Fields(cmdline), want)
 	}
 	assert.Contains(t, args, "tcg,thread=single")
+}
+
+// TestKernelSplatIsReported makes a real kernel splat: the guest lowers the
+// soft-lockup threshold to 2 s and keeps a CPU in one BPF program run
+// (bpf_loop, 5.17+) for ~5 s. The kernel's report must come back in the
+// run's kernel log and be found by the matrix's splat scanner.
+func TestKernelSplatIsReported(t *testing.T) {
+	e := setup(t)
+	job := e.job(t, []string{"softlockup"})
+	run, err := e.backend().Run(context.Background(), job)
+	require.NoError(t, err)
+	require.Len(t, run.Results, 1)
+	require.Equal(t, 0, run.Results[0].ExitCode, "%s", run.Results[0].Output)
+	t.Logf("guest: %s", run.Results[0].Output)
+	splats := report.ScanSplats(run.KernelLog)
+	require.NotEmpty(t, splats, "no splat in the kernel log:\n%s", run.KernelLog)
+	assert.Equal(t, "BUG: soft lockup", splats[0].Kind)
+	assert.Contains(t, splats[0].Text, "failmode")
+	t.Logf("splat found:\n%s", splats[0].Text)
 }

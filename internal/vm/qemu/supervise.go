@@ -103,6 +103,7 @@ func (s *supervisor) record(rec guest.Record) {
 		if s.run.Release == "" {
 			s.run.Release = rec.Report.Release
 		}
+		s.run.KernelLog = rec.Report.KernelLog
 		s.run.Results = vm.GuestResults(rec.Report.Results...)
 		if s.phase == "boot" { // setup failed before hello
 			s.begin("test", 0)

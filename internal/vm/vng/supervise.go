@@ -94,6 +94,7 @@ func (s *session) collect(stopErr error) error {
 			fmt.Fprintf(s.log, "\nbpflab: %v\n", err)
 		}
 		s.run.Release = rep.Release
+		s.run.KernelLog = rep.KernelLog
 		s.run.Results = vm.GuestResults(rep.Results...)
 	}
 	tail := s.con.Tail(40)

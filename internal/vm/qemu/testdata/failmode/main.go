@@ -31,6 +31,20 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	case "env": // print an environment variable (tests what the runner passes)
+		fmt.Println(os.Getenv(os.Args[2]))
+	case "bpfloop": // one bpf_loop(1<<23) run, harmless anywhere (calibration)
+		took, err := runLoops(1)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("one bpf_loop(1<<23):", took)
+	case "softlockup": // the kernel reports a soft lockup (lockup.go)
+		if err := softLockup(5 * time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	case "output":
 		fmt.Println("to stdout")
 		fmt.Fprintln(os.Stderr, "to stderr")
