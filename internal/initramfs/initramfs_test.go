@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,4 +161,15 @@ func index(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+func TestCheckArch(t *testing.T) {
+	self, err := os.Executable()
+	require.NoError(t, err)
+	require.NoError(t, CheckArch(self, runtime.GOARCH), "the test binary runs here")
+	other := map[string]string{"amd64": "s390x", "arm64": "amd64", "s390x": "arm64"}[runtime.GOARCH]
+	err = CheckArch(self, other)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "build it with GOARCH="+other)
+	assert.ErrorContains(t, CheckArch(self, "mips"), `no guest architecture "mips"`)
 }

@@ -21,9 +21,10 @@ type Lock struct {
 
 // LockedKernel is one resolved kernel.
 type LockedKernel struct {
-	Suite    string    `json:"suite"`   // manifest suite, e.g. "bookworm"
-	Release  string    `json:"release"` // uname -r, e.g. "6.1.0-56-amd64"
-	Version  string    `json:"version"` // Debian version of the packages
+	Suite    string    `json:"suite"`          // manifest suite, e.g. "bookworm"
+	Arch     string    `json:"arch,omitempty"` // Debian architecture; omitted for amd64 (see GoArch)
+	Release  string    `json:"release"`        // uname -r, e.g. "6.1.0-56-amd64"
+	Version  string    `json:"version"`        // Debian version of the packages
 	Packages []Package `json:"packages"`
 }
 
@@ -78,6 +79,11 @@ func ParseLock(data []byte) (*Lock, error) {
 func (k LockedKernel) validate() error {
 	if k.Suite == "" || k.Release == "" {
 		return fmt.Errorf("suite and release are required")
+	}
+	if k.Arch != "" {
+		if err := checkArch(k.Arch); err != nil {
+			return err
+		}
 	}
 	if err := ValidVersion(k.Version); err != nil {
 		return err
@@ -164,7 +170,7 @@ func Diff(old, new *Lock) []string {
 			out = append(out, fmt.Sprintf("%s: added %s (%s)", n, k.Version, k.Release))
 		case !hasNew:
 			out = append(out, fmt.Sprintf("%s: removed (was %s)", n, o.Version))
-		case o.Version != k.Version || o.Release != k.Release || o.Suite != k.Suite:
+		case o.Version != k.Version || o.Release != k.Release || o.Suite != k.Suite || o.GoArch() != k.GoArch():
 			out = append(out, fmt.Sprintf("%s: %s (%s) -> %s (%s)", n, o.Version, o.Release, k.Version, k.Release))
 		case !samePackages(o.Packages, k.Packages):
 			out = append(out, fmt.Sprintf("%s: %s packages changed (same version, new hashes or archive)", n, k.Version))

@@ -133,8 +133,8 @@ func (s *Store) setLocked(name string, k LockedKernel) error {
 	return nil
 }
 
-// aptFor returns the private apt config of a suite.
-func (s *Store) aptFor(suite string) (*aptSuite, error) {
+// aptFor returns the private apt config of a suite and architecture.
+func (s *Store) aptFor(suite, arch string) (*aptSuite, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.mirrors == nil {
@@ -144,7 +144,7 @@ func (s *Store) aptFor(suite string) (*aptSuite, error) {
 		}
 		s.mirrors = &m
 	}
-	return newAptSuite(s.opts.CacheDir, suite, *s.mirrors)
+	return newAptSuite(s.opts.CacheDir, suite, arch, *s.mirrors)
 }
 
 func (s *Store) findMirrors() (Mirrors, error) {
@@ -197,10 +197,13 @@ func (s *Store) ensureDebian(ctx context.Context, e Entry) (*Image, error) {
 	case k.Suite != e.Suite:
 		s.logf("%s: lock has suite %s but the manifest says %s; resolving again", e.Name, k.Suite, e.Suite)
 		ok = false
+	case k.GoArch() != e.GoArch():
+		s.logf("%s: lock has arch %s but the manifest says %s; resolving again", e.Name, k.GoArch(), e.GoArch())
+		ok = false
 	}
 	if !ok {
 		var err error
-		if k, err = s.Resolve(ctx, e.Suite); err != nil {
+		if k, err = s.Resolve(ctx, e.Suite, e.Arch); err != nil {
 			return nil, err
 		}
 		if err := s.setLocked(e.Name, k); err != nil {
@@ -211,7 +214,7 @@ func (s *Store) ensureDebian(ctx context.Context, e Entry) (*Image, error) {
 	var gone *VanishedError
 	if errors.As(err, &gone) {
 		s.logf("%s: pinned %v; resolving the newest %s kernel instead", e.Name, gone, e.Suite)
-		if k, err = s.Resolve(ctx, e.Suite); err != nil {
+		if k, err = s.Resolve(ctx, e.Suite, e.Arch); err != nil {
 			return nil, err
 		}
 		s.logf("%s: now %s (%s)", e.Name, k.Version, k.Release)
@@ -229,7 +232,7 @@ func (s *Store) ensureDebian(ctx context.Context, e Entry) (*Image, error) {
 	}
 	return &Image{
 		Entry:   e,
-		Kernel:  &vm.Kernel{Name: e.Name, Release: k.Release, Vmlinuz: vmlinuz, ModulesDir: modules},
+		Kernel:  &vm.Kernel{Name: e.Name, Release: k.Release, Vmlinuz: vmlinuz, ModulesDir: modules, Arch: k.GoArch()},
 		Release: k.Release,
 		Locked:  &k,
 		Root:    root,
@@ -247,7 +250,7 @@ func localImage(e Entry) (*Image, error) {
 	}
 	return &Image{
 		Entry:   e,
-		Kernel:  &vm.Kernel{Name: e.Name, Release: e.Release, Vmlinuz: e.Vmlinuz, ModulesDir: e.Modules},
+		Kernel:  &vm.Kernel{Name: e.Name, Release: e.Release, Vmlinuz: e.Vmlinuz, ModulesDir: e.Modules, Arch: e.GoArch()},
 		Release: e.Release,
 	}, nil
 }

@@ -74,22 +74,36 @@ type Built struct {
 	// Broken holds a failed "(build)" test per package that did not
 	// compile: it fails on every kernel, the other packages still run.
 	Broken []report.Test
+	// foreignRunner is Runner for a cross-build (vm.Job.Runner); empty
+	// for the host's architecture, whose runner the backend already has.
+	foreignRunner string
 }
 
 // Build compiles each package with `CGO_ENABLED=0 go test -c` and the guest
 // runner with `go build` into dir. A package that does not compile is
 // recorded in Broken; a runner that does not compile is an error.
 func Build(ctx context.Context, root, dir string, pkgs []string) (*Built, error) {
+	return BuildArch(ctx, root, dir, pkgs, "")
+}
+
+// BuildArch is Build for a target architecture (GOARCH; "" = the
+// toolchain's default): the same packages, cross-compiled, since every
+// binary is pure Go (CGO_ENABLED=0) and the BPF objects are embedded.
+func BuildArch(ctx context.Context, root, dir string, pkgs []string, goarch string) (*Built, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create build dir: %w", err)
 	}
+	var env []string
+	if goarch != "" {
+		env = append(env, "GOARCH="+goarch)
+	}
 	b := &Built{Runner: filepath.Join(dir, RunnerName)}
-	if out, err := goCmd(ctx, root, "build", "-o", b.Runner, "./cmd/bpflab-guest"); err != nil {
-		return nil, fmt.Errorf("build guest runner: %w\n%s", err, out)
+	if out, err := goCmd(ctx, root, env, "build", "-o", b.Runner, "./cmd/bpflab-guest"); err != nil {
+		return nil, fmt.Errorf("build guest runner (GOARCH=%s): %w\n%s", goarch, err, out)
 	}
 	for _, p := range pkgs {
 		bin := filepath.Join(dir, strings.ReplaceAll(p, "/", "_")+".test")
-		out, err := goCmd(ctx, root, "test", "-c", "-o", bin, "./"+p)
+		out, err := goCmd(ctx, root, env, "test", "-c", "-o", bin, "./"+p)
 		switch {
 		case err != nil:
 			b.Broken = append(b.Broken, report.Test{Package: p, Name: report.BuildTest, Status: report.Fail,
@@ -118,12 +132,12 @@ func (b *Built) Jobs(run string, timeout time.Duration) []vm.Binary {
 	return bins
 }
 
-func goCmd(ctx context.Context, root string, args ...string) (string, error) {
+func goCmd(ctx context.Context, root string, env []string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -92,6 +92,10 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
+	builds, err := buildForeign(ctx, o, binDir, pkgs, entries)
+	if err != nil {
+		return nil, err
+	}
 	// 3. Each kernel: fetch, boot/run, parse (Jobs at a time).
 	m.Kernels = make([]report.Kernel, len(entries))
 	sem := make(chan struct{}, o.Jobs)
@@ -102,7 +106,11 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			m.Kernels[i] = runKernel(ctx, o, store, e, backend, built)
+			b := built
+			if fb, ok := builds[e.GoArch()]; ok {
+				b = fb
+			}
+			m.Kernels[i] = runKernel(ctx, o, store, e, backend, b)
 			o.Progress.KernelDone(&m.Kernels[i])
 		}()
 	}
@@ -143,6 +151,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 		Binaries: built.Jobs(o.Run, o.BinaryTimeout),
 		Modules:  []string{"veth"},
 		Tools:    o.Tools,
+		Runner:   built.foreignRunner,
 		WorkDir:  filepath.Join(o.WorkDir, "kernels", e.Name),
 		Timeout:  o.Timeout,
 		Stream:   func(bin string, line []byte) { o.Progress.Line(e.Name, bin, line) },

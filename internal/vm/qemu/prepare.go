@@ -19,6 +19,27 @@ import (
 // GuestEnv names a static guest runner binary, overriding the search.
 const GuestEnv = "BPFLAB_GUEST_BINARY"
 
+// FindGuestFor locates the guest runner for a GOARCH: FindGuest for the
+// host's own, else bpflab-guest-ARCH next to the running executable or in
+// PATH (the matrix builds its own and passes it as Job.Runner).
+func FindGuestFor(arch string) (string, error) {
+	if !foreign(arch) {
+		return FindGuest()
+	}
+	name := "bpflab-guest-" + arch
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("the qemu backend needs a static %s guest runner %s: build it with "+
+		"`CGO_ENABLED=0 GOARCH=%s go build -o out/%s ./cmd/bpflab-guest` next to bpflab", arch, name, arch, name)
+}
+
 // FindGuest locates the static guest runner: $BPFLAB_GUEST_BINARY, then
 // bpflab-guest next to the running executable, then in PATH.
 func FindGuest() (string, error) {
@@ -40,9 +61,10 @@ func FindGuest() (string, error) {
 
 // boot is what prepare produced for one job.
 type boot struct {
-	kernel string // vmlinux (PVH) or bzImage
-	pvh    bool
-	initrd string
+	kernel  string // vmlinux (PVH) or bzImage / arch image
+	pvh     bool
+	initrd  string
+	machine machine
 }
 
 // prepare checks the inputs and builds (or reuses) the kernel and initramfs.
@@ -55,9 +77,16 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	if _, err := os.Stat(k.Vmlinuz); err != nil {
 		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("kernel %s: %w", k.Name, err)}
 	}
-	guestBin := b.GuestBinary
+	mach, err := machineFor(k.GoArch())
+	if err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("kernel %s: %w", k.Name, err)}
+	}
+	guestBin := job.Runner
+	if guestBin == "" && !foreign(k.GoArch()) {
+		guestBin = b.GuestBinary
+	}
 	if guestBin == "" {
-		p, err := FindGuest()
+		p, err := FindGuestFor(k.GoArch())
 		if err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
 		}
@@ -66,11 +95,17 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	if err := initramfs.CheckStatic(guestBin); err != nil {
 		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("guest runner: %w", err)}
 	}
-	spec := guest.Spec{Env: job.Env, ResultsPort: "/dev/ttyS1", ArtifactsDir: "/bpflab/artifacts"}
+	if err := initramfs.CheckArch(guestBin, k.GoArch()); err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("guest runner for kernel %s: %w", k.Name, err)}
+	}
+	spec := guest.Spec{Env: job.Env, ResultsPort: mach.resultsPort, ArtifactsDir: "/bpflab/artifacts"}
 	entries := []initramfs.Entry{{Name: "init", Source: guestBin, Mode: 0o755}}
 	for i, bin := range job.Binaries {
 		if err := initramfs.CheckStatic(bin.Path); err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
+		}
+		if err := initramfs.CheckArch(bin.Path, k.GoArch()); err != nil {
+			return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("kernel %s: %w (build it with GOARCH=%s)", k.Name, err, k.GoArch())}
 		}
 		name := fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
 		entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
@@ -79,6 +114,15 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 			label = filepath.Base(bin.Path)
 		}
 		spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/" + name, Args: bin.Args})
+	}
+	portMods, err := initramfs.ResolveModules(k.ModulesDir, mach.portModules)
+	if err != nil {
+		return nil, &vm.PhaseError{Phase: "modules", Err: fmt.Errorf("kernel %s: results port driver: %w", k.Name, err)}
+	}
+	for i, m := range portMods {
+		name := fmt.Sprintf("bpflab/portmodules/%02d-%s.ko", i, m.Name)
+		entries = append(entries, initramfs.Entry{Name: name, Data: m.Data, Mode: 0o644})
+		spec.PortModules = append(spec.PortModules, "/"+name)
 	}
 	mods, err := initramfs.ResolveModules(k.ModulesDir, job.Modules)
 	if err != nil {
@@ -107,6 +151,12 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	spec.Autoload = autoload.spec
 	carried := map[string]bool{}
 	for _, tool := range job.Tools {
+		if err := initramfs.CheckArch(tool, k.GoArch()); err != nil {
+			// A host tool of another architecture cannot run there; the
+			// scenarios that need it skip, saying it is missing.
+			b.logf("qemu: %s: not carrying %s: %v", k.Name, tool, err)
+			continue
+		}
 		paths, err := initramfs.ToolClosure(tool)
 		if err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
@@ -127,8 +177,8 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	if err != nil {
 		return nil, &vm.PhaseError{Phase: "prepare", Err: err}
 	}
-	bt := &boot{kernel: k.Vmlinuz, initrd: initrd}
-	if !b.NoPVH {
+	bt := &boot{kernel: k.Vmlinuz, initrd: initrd, machine: mach}
+	if !b.NoPVH && mach.pvh {
 		p, err := vmlinux.Cached(k.Vmlinuz, filepath.Join(b.cacheDir(), "vmlinux"))
 		if err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
