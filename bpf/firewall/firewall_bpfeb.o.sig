@@ -1,0 +1,5 @@
+bpflab-signature v1
+signer: bpflab release key 2026-11-25
+key-id: 117dab19fbb94263
+object-sha256: 5a1af3b76de4657e6e97f30216cfd95eb9b443d26e2eb3fa6eb1f45d9bc244ce
+signature: Rf1dShxzPYfPdkoZCsHz9D/D93dpzEniVgIvPoZV8gxGc0kIVTdmaIjCfjH8pTc4R78JlNrmk5SyoW4R4fq1CA==
