@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"github.com/bpflab/bpflab/internal/kernelbtf"
+
 	"errors"
 	"fmt"
 	"os"
@@ -188,13 +190,18 @@ func probeSignatures() (bool, string, error) {
 	return ks.Supported, ks.Detail, nil
 }
 
+// probeKernelBTF: the kernel's own BTF, or a detached file generated for
+// it from its debug package (internal/kernelbtf), which CO-RE loads use
+// the same way.
 func probeKernelBTF() (bool, string, error) {
-	_, err := os.Stat("/sys/kernel/btf/vmlinux")
+	path, ok, err := kernelbtf.Source()
 	switch {
-	case err == nil:
-		return true, "/sys/kernel/btf/vmlinux exists", nil
-	case errors.Is(err, os.ErrNotExist):
-		return false, "/sys/kernel/btf/vmlinux is missing", nil
+	case err != nil:
+		return false, "", err
+	case !ok:
+		return false, kernelbtf.SysFile + " is missing and no external BTF is given ($" + kernelbtf.EnvFile + ")", nil
+	case path == kernelbtf.SysFile:
+		return true, path + " exists", nil
 	}
-	return false, "", fmt.Errorf("stat /sys/kernel/btf/vmlinux: %w", err)
+	return true, "external BTF " + path + " (the kernel has none of its own)", nil
 }

@@ -92,6 +92,9 @@ func WriteTable(out io.Writer, m *Matrix) error {
 		if k.Error != "" {
 			status += fmt.Sprintf(", did not complete (%s)", k.ErrorPhase)
 		}
+		if k.Arch != "" {
+			status += fmt.Sprintf("  [%s, BTF from %s, %s]", k.Arch, orDash(k.BTF), orDash(k.JIT))
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s/%s\t%s\t%s\t%s\n", k.Name, orDash(k.Release), orDash(k.Version), k.Backend, orDash(k.Accel),
 			fmtDur(time.Duration(k.Duration)), phases(k.Phases), status)
 	}

@@ -26,6 +26,9 @@ type LockedKernel struct {
 	Release  string    `json:"release"`        // uname -r, e.g. "6.1.0-56-amd64"
 	Version  string    `json:"version"`        // Debian version of the packages
 	Packages []Package `json:"packages"`
+	// Debug is the -dbg package BTF is generated from, for kernels built
+	// without CONFIG_DEBUG_INFO_BTF (pinned on first use).
+	Debug *Package `json:"debug,omitempty"`
 }
 
 // Package is one .deb of a kernel.
@@ -91,7 +94,11 @@ func (k LockedKernel) validate() error {
 	if len(k.Packages) == 0 {
 		return fmt.Errorf("no packages")
 	}
-	for _, p := range k.Packages {
+	pkgs := k.Packages
+	if k.Debug != nil {
+		pkgs = append(append([]Package(nil), pkgs...), *k.Debug)
+	}
+	for _, p := range pkgs {
 		if p.Name == "" || p.Filename == "" || strings.ContainsAny(p.Filename, "/\\") {
 			return fmt.Errorf("package %q: name and a plain file name are required", p.Name)
 		}

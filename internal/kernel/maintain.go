@@ -68,6 +68,9 @@ func (s *Store) Update(ctx context.Context, names []string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("kernel %s: %w", n, err)
 		}
+		if o, ok := old.Kernels[n]; ok && o.Debug != nil && o.Release == k.Release && o.Version == k.Version {
+			k.Debug = o.Debug // the BTF source of an unchanged kernel stays pinned
+		}
 		s.logf("%s: %s %s %s (%s)", n, e.Suite, k.GoArch(), k.Version, k.Release)
 		s.mu.Lock()
 		s.lock.Kernels[n] = k

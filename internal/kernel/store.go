@@ -51,6 +51,11 @@ type Image struct {
 	Release string        // uname -r, also for the host
 	Locked  *LockedKernel // the pinned packages (Debian kernels only)
 	Root    string        // extracted tree (Debian kernels only)
+	// BTFSource says where the kernel's BTF comes from: BTFFromKernel, or
+	// BTFFromDbg with the generated file in Kernel.BTF.
+	BTFSource string
+	// JIT is JITCompiled or JITInterpreter (from the packaged config).
+	JIT string
 }
 
 // DefaultCacheDir is $BPFLAB_CACHE, else $XDG_CACHE_HOME/bpflab, else
@@ -230,12 +235,18 @@ func (s *Store) ensureDebian(ctx context.Context, e Entry) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	btfPath, btfSource, err := s.ensureBTF(ctx, e, &k, root)
+	if err != nil {
+		return nil, err
+	}
 	return &Image{
-		Entry:   e,
-		Kernel:  &vm.Kernel{Name: e.Name, Release: k.Release, Vmlinuz: vmlinuz, ModulesDir: modules, Arch: k.GoArch()},
-		Release: k.Release,
-		Locked:  &k,
-		Root:    root,
+		Entry:     e,
+		Kernel:    &vm.Kernel{Name: e.Name, Release: k.Release, Vmlinuz: vmlinuz, ModulesDir: modules, Arch: k.GoArch(), BTF: btfPath},
+		Release:   k.Release,
+		Locked:    &k,
+		Root:      root,
+		BTFSource: btfSource,
+		JIT:       kernelJIT(root, k.Release),
 	}, nil
 }
 

@@ -133,6 +133,9 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 		return k
 	}
 	k.Release = img.Release
+	if img.Kernel != nil && img.Locked != nil {
+		k.Arch, k.BTF, k.JIT = img.Kernel.GoArch(), img.BTFSource, img.JIT
+	}
 	if img.Locked != nil {
 		k.Version = img.Locked.Version
 		if len(img.Locked.Packages) > 0 {

@@ -22,6 +22,10 @@ type Kernel struct {
 	// "arm64", "s390x"); "" means amd64. It picks the qemu machine, the
 	// guest runner and the test binaries' GOARCH.
 	Arch string
+	// BTF, if set, is a detached BTF file describing a kernel built
+	// without CONFIG_DEBUG_INFO_BTF; the qemu backend gives it to the
+	// guest as the kernel's types (see internal/kernelbtf).
+	BTF string
 }
 
 // GoArch is k's architecture, "amd64" when unset.

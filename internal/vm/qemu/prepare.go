@@ -12,6 +12,7 @@ import (
 
 	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/initramfs"
+	"github.com/bpflab/bpflab/internal/kernelbtf"
 	"github.com/bpflab/bpflab/internal/vm"
 	"github.com/bpflab/bpflab/internal/vmlinux"
 )
@@ -100,6 +101,13 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	}
 	spec := guest.Spec{Env: job.Env, ResultsPort: mach.resultsPort, ArtifactsDir: "/bpflab/artifacts"}
 	entries := []initramfs.Entry{{Name: "init", Source: guestBin, Mode: 0o755}}
+	if k.BTF != "" {
+		// A kernel without BTF of its own: its generated BTF goes where
+		// cilium/ebpf and libbpf look after /sys/kernel/btf/vmlinux.
+		guestPath := "/boot/vmlinux-" + k.Release
+		entries = append(entries, initramfs.Entry{Name: guestPath[1:], Source: k.BTF, Mode: 0o644})
+		spec.Env = append(slices.Clone(spec.Env), kernelbtf.EnvFile+"="+guestPath)
+	}
 	for i, bin := range job.Binaries {
 		if err := initramfs.CheckStatic(bin.Path); err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
