@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"encoding/binary"
 	"github.com/bpflab/bpflab/internal/kernelbtf"
 
 	"errors"
@@ -135,10 +136,15 @@ func probeBatch(t ebpf.MapType, keySize uint32) func() (bool, string, error) {
 			return fromCilium(fmt.Errorf("create %s map: %w", t, err))
 		}
 		defer m.Close()
-		// LPM key: prefix length 8, then 192.0.0.0; hash key: any value.
+		// LPM key: prefix length 8 (a u32 in the CPU's byte order: a
+		// fixed little-endian 8 is 2^27 on s390x, and EINVAL), then
+		// 192.0.0.0 in network order; hash key: any value.
 		keys := any([]uint32{1})
 		if keySize == 8 {
-			keys = [][8]byte{{8, 0, 0, 0, 192, 0, 0, 0}}
+			var k [8]byte
+			binary.NativeEndian.PutUint32(k[:4], 8)
+			copy(k[4:], []byte{192, 0, 0, 0})
+			keys = [][8]byte{k}
 		}
 		_, err = m.BatchUpdate(keys, []uint32{1}, nil)
 		if err != nil {
