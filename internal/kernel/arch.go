@@ -25,11 +25,13 @@ var arches = map[string]archInfo{
 	"arm64": {imageNames: signedArchImages},
 	"s390x": {imageNames: func(release string) [][]string {
 		// s390x has no secure boot: no -unsigned twin, the image package
-		// itself carries the kernel (split in sid like the others).
+		// itself carries the kernel, except where the suite splits image
+		// and modules (sid), and linux-image-<release> is then an empty
+		// package depending on the two: try the split first.
 		return [][]string{
-			{"linux-image-" + release},
 			{"linux-binary-" + release, "linux-modules-" + release},
 			{"linux-binary-unsigned-" + release, "linux-modules-" + release},
+			{"linux-image-" + release},
 		}
 	}},
 }
