@@ -46,7 +46,8 @@ test: lint kernels unit matrix
 # slow qemu-vs-vng verdict comparison (TestBackendsAgree).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x $$($(GO) list ./... | grep -v /internal/bench)
-	BPFLAB_SLOW=1 $(GO) test -count=1 -timeout 2h -run TestBackendsAgree -bench . -benchtime 1x -v ./internal/bench
+	BPFLAB_SLOW=1 $(GO) test -count=1 -timeout 2h -run TestBackendsAgree -bench 'BenchmarkBackends' -benchtime 1x -v ./internal/bench
+	$(GO) test -count=1 -timeout 1h -run '^$$' -bench BenchmarkArchFloor -benchtime 3x ./internal/bench
 
 clean:
 	rm -rf $(OUT) .cache

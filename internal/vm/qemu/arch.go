@@ -110,3 +110,23 @@ func foreign(arch string) bool {
 	}
 	return arch != runtime.GOARCH
 }
+
+// MachineArgs returns the qemu binary and the machine options the backend
+// uses for a kernel of goarch ("" = amd64): machine, CPU, console on fd 3
+// and results channel on fd 4 (give the command both as ExtraFiles), and
+// the kernel's console device. Benchmarks boot bare kernels with it so
+// their floor is the backend's own machine.
+func MachineArgs(goarch, accel string) (bin string, args []string, console string, err error) {
+	m, err := machineFor(goarch)
+	if err != nil {
+		return "", nil, "", err
+	}
+	cpu := m.tcgCPU
+	if accel == "kvm" && !foreign(goarch) {
+		cpu = "host"
+	} else {
+		accel = "tcg"
+	}
+	args = append([]string{"-nodefaults", "-display", "none", "-no-reboot", "-accel", AccelArg(accel)}, m.args(cpu)...)
+	return m.qemu, args, m.console, nil
+}
