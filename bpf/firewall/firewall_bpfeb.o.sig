@@ -1,5 +1,5 @@
 bpflab-signature v1
 signer: bpflab release key 2026-11-25
 key-id: 117dab19fbb94263
-object-sha256: 5a1af3b76de4657e6e97f30216cfd95eb9b443d26e2eb3fa6eb1f45d9bc244ce
-signature: Rf1dShxzPYfPdkoZCsHz9D/D93dpzEniVgIvPoZV8gxGc0kIVTdmaIjCfjH8pTc4R78JlNrmk5SyoW4R4fq1CA==
+object-sha256: f35494d2e22433f6a5d03641564b289f0f8665b498b18f88a943a547af0a93f7
+signature: FcwqBbPxRVSXnh3FgMiWqcVTJ4guLxEQSJEOZdK1YW1siN2NW3ECEwO9PSMEQTxkhUTxuj7MxTFkasvLM7FBCg==

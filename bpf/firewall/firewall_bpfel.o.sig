@@ -1,5 +1,5 @@
 bpflab-signature v1
 signer: bpflab release key 2026-11-25
 key-id: 117dab19fbb94263
-object-sha256: d0b50029b925a2da1bda9fbf2743c0d4c9f703ff7169bcae62d078fb889ac7a4
-signature: QwGazshEInoqklg4vJg/wTztzGr6Ctyr7yM3VDufhuqTTzL+4AABqebHxlCap0/EnF9NZ3MgN+j8/qcjSHk/Cg==
+object-sha256: 98028dc4904917ae25f46f58af2e28486298d1589de62846598bbf7c4adaa663
+signature: XZVfnn+p3bOvl3UZAjqFcqgMb0Zm/vqmNvvj+SDnnfmhzgSwOUr9uk3vDDXTL4+BF6hhO0WnpzcSpHWCDE0QAw==
