@@ -49,7 +49,8 @@ test: lint kernels unit matrix
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x $$($(GO) list ./... | grep -v /internal/bench)
 	CGO_ENABLED=0 $(GO) test -count=1 -exec '$(CURDIR)/$(OUT)/bpflab exec --kernel 6.12' -run '^$$' -bench BenchmarkGuard -benchtime 1x ./scenarios/guard
-	BPFLAB_SLOW=1 $(GO) test -count=1 -timeout 2h -run TestBackendsAgree -bench . -benchtime 1x -v ./internal/bench
+	BPFLAB_SLOW=1 $(GO) test -count=1 -timeout 2h -run TestBackendsAgree -bench 'BenchmarkBackends' -benchtime 1x -v ./internal/bench
+	$(GO) test -count=1 -timeout 1h -run '^$$' -bench BenchmarkArchFloor -benchtime 3x ./internal/bench
 
 # Coverage-guided fuzzing of the XDP firewall against its model on the host
 # kernel (root), for a bounded time; a finding lands in

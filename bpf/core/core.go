@@ -17,11 +17,14 @@ import (
 // The object's detached signature, made by `go generate` with the release key.
 //
 //go:embed core_bpfel.o.sig
-var objectSignature []byte
+var signatureEL []byte
+
+//go:embed core_bpfeb.o.sig
+var signatureEB []byte
 
 // EmbeddedObject returns the object compiled into bpflab and its signature.
 func EmbeddedObject() objsign.Object {
-	return objsign.Object{Name: "core_bpfel.o", Data: _CoreBytes, Signature: objectSignature}
+	return objsign.Object{Name: objsign.ObjectName("core"), Data: _CoreBytes, Signature: objsign.Native(signatureEL, signatureEB)}
 }
 
 // Field names the task_struct member the program read the state from.

@@ -115,13 +115,16 @@ func decodeEvent(raw []byte) (Event, error) {
 	if len(raw) < eventSize {
 		return Event{}, fmt.Errorf("decode exec event: %d bytes, want %d", len(raw), eventSize)
 	}
-	le := binary.LittleEndian
-	flags := execveExecFlag(le.Uint32(raw[16:]))
+	// The BPF program writes the struct in the kernel's (the CPU's) byte
+	// order: big-endian on s390x. A fixed little-endian decode reads
+	// PID 0x3039 as 0x39300000 there.
+	ne := binary.NativeEndian
+	flags := execveExecFlag(ne.Uint32(raw[16:]))
 	return Event{
-		PID:           le.Uint32(raw[0:]),
-		TGID:          le.Uint32(raw[4:]),
-		PPID:          le.Uint32(raw[8:]),
-		UID:           le.Uint32(raw[12:]),
+		PID:           ne.Uint32(raw[0:]),
+		TGID:          ne.Uint32(raw[4:]),
+		PPID:          ne.Uint32(raw[8:]),
+		UID:           ne.Uint32(raw[12:]),
 		Comm:          cString(raw[commOff:filenameOff]),
 		Filename:      cString(raw[filenameOff:eventSize]),
 		FilenameFault: flags&execveExecFlagEXEC_F_FILENAME_FAULT != 0,

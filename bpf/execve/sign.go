@@ -10,12 +10,15 @@ import (
 // key (internal/objsign). Load refuses the object unless it verifies.
 //
 //go:embed execve_bpfel.o.sig
-var objectSignature []byte
+var signatureEL []byte
+
+//go:embed execve_bpfeb.o.sig
+var signatureEB []byte
 
 // Signing selects the object and the keys it must be signed by.
 type Signing = objsign.Signing
 
 // EmbeddedObject returns the object compiled into bpflab and its signature.
 func EmbeddedObject() objsign.Object {
-	return objsign.Object{Name: "execve_bpfel.o", Data: _ExecveBytes, Signature: objectSignature}
+	return objsign.Object{Name: objsign.ObjectName("execve"), Data: _ExecveBytes, Signature: objsign.Native(signatureEL, signatureEB)}
 }

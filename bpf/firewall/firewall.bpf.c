@@ -97,17 +97,31 @@ static __always_inline int blocked(void *outer, void *key)
 	return bpf_map_lookup_elem(inner, key) != NULL;
 }
 
+/*
+ * The version/IHL nibbles are read from the header's first byte, not through
+ * the iphdr/ipv6hdr bitfields: vmlinux.h comes from an x86 kernel and lays
+ * the bitfields out little-endian (ihl first), which a big-endian build
+ * (bpfeb, s390x) allocates from the other end of the byte, swapping version
+ * and IHL. A byte is a byte in either order.
+ */
+static __always_inline __u8 first_nibble(const void *hdr)
+{
+	return *(const __u8 *)hdr >> 4;
+}
+
 static __always_inline int check_v4(void *cur, void *data_end)
 {
 	struct iphdr *ip = cur;
 	struct fw_lpm_v4 key = { .prefixlen = 32 };
+	__u8 ihl;
 
 	if ((void *)(ip + 1) > data_end)
 		return verdict(FW_STAT_MALFORMED, XDP_DROP);
-	if (ip->version != 4 || ip->ihl < 5)
+	ihl = *(__u8 *)ip & 0x0f;
+	if (first_nibble(ip) != 4 || ihl < 5)
 		return verdict(FW_STAT_MALFORMED, XDP_DROP);
 	/* Options included: the whole header must be in the frame. */
-	if (cur + ip->ihl * 4 > data_end)
+	if (cur + ihl * 4 > data_end)
 		return verdict(FW_STAT_MALFORMED, XDP_DROP);
 	count(FW_STAT_IPV4);
 	__builtin_memcpy(key.addr, &ip->saddr, sizeof(key.addr));
@@ -132,7 +146,7 @@ static __always_inline int check_v6(void *cur, void *data_end)
 
 	if ((void *)(ip6 + 1) > data_end)
 		return verdict(FW_STAT_MALFORMED, XDP_DROP);
-	if (ip6->version != 6)
+	if (first_nibble(ip6) != 6)
 		return verdict(FW_STAT_MALFORMED, XDP_DROP);
 	count(FW_STAT_IPV6);
 	__builtin_memcpy(key.addr, &ip6->saddr, sizeof(key.addr));

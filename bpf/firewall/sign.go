@@ -10,12 +10,15 @@ import (
 // key (internal/objsign). Load refuses the object unless it verifies.
 //
 //go:embed firewall_bpfel.o.sig
-var objectSignature []byte
+var signatureEL []byte
+
+//go:embed firewall_bpfeb.o.sig
+var signatureEB []byte
 
 // Signing selects the object and the keys it must be signed by.
 type Signing = objsign.Signing
 
 // EmbeddedObject returns the object compiled into bpflab and its signature.
 func EmbeddedObject() objsign.Object {
-	return objsign.Object{Name: "firewall_bpfel.o", Data: _FirewallBytes, Signature: objectSignature}
+	return objsign.Object{Name: objsign.ObjectName("firewall"), Data: _FirewallBytes, Signature: objsign.Native(signatureEL, signatureEB)}
 }

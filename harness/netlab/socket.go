@@ -1,13 +1,21 @@
 package netlab
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
 )
 
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
+// htons converts to network byte order: a swap on little-endian CPUs, the
+// identity on big-endian ones (s390x). An unconditional swap made ETH_P_ALL
+// 0x0300 there, and the capture socket saw nothing.
+func htons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return binary.NativeEndian.Uint16(b[:])
+}
 
 // openPacketSocket opens a non-blocking AF_PACKET SOCK_RAW socket inside ns,
 // bound to ifindex. proto 0 makes a send-only socket (the kernel hooks no

@@ -1,6 +1,9 @@
 package probe
 
 import (
+	"encoding/binary"
+	"github.com/bpflab/bpflab/internal/kernelbtf"
+
 	"errors"
 	"fmt"
 	"os"
@@ -133,10 +136,15 @@ func probeBatch(t ebpf.MapType, keySize uint32) func() (bool, string, error) {
 			return fromCilium(fmt.Errorf("create %s map: %w", t, err))
 		}
 		defer m.Close()
-		// LPM key: prefix length 8, then 192.0.0.0; hash key: any value.
+		// LPM key: prefix length 8 (a u32 in the CPU's byte order: a
+		// fixed little-endian 8 is 2^27 on s390x, and EINVAL), then
+		// 192.0.0.0 in network order; hash key: any value.
 		keys := any([]uint32{1})
 		if keySize == 8 {
-			keys = [][8]byte{{8, 0, 0, 0, 192, 0, 0, 0}}
+			var k [8]byte
+			binary.NativeEndian.PutUint32(k[:4], 8)
+			copy(k[4:], []byte{192, 0, 0, 0})
+			keys = [][8]byte{k}
 		}
 		_, err = m.BatchUpdate(keys, []uint32{1}, nil)
 		if err != nil {
@@ -188,13 +196,18 @@ func probeSignatures() (bool, string, error) {
 	return ks.Supported, ks.Detail, nil
 }
 
+// probeKernelBTF: the kernel's own BTF, or a detached file generated for
+// it from its debug package (internal/kernelbtf), which CO-RE loads use
+// the same way.
 func probeKernelBTF() (bool, string, error) {
-	_, err := os.Stat("/sys/kernel/btf/vmlinux")
+	path, ok, err := kernelbtf.Source()
 	switch {
-	case err == nil:
-		return true, "/sys/kernel/btf/vmlinux exists", nil
-	case errors.Is(err, os.ErrNotExist):
-		return false, "/sys/kernel/btf/vmlinux is missing", nil
+	case err != nil:
+		return false, "", err
+	case !ok:
+		return false, kernelbtf.SysFile + " is missing and no external BTF is given ($" + kernelbtf.EnvFile + ")", nil
+	case path == kernelbtf.SysFile:
+		return true, path + " exists", nil
 	}
-	return false, "", fmt.Errorf("stat /sys/kernel/btf/vmlinux: %w", err)
+	return true, "external BTF " + path + " (the kernel has none of its own)", nil
 }

@@ -60,14 +60,20 @@ type Phase struct {
 
 // Kernel is everything one kernel of the matrix produced.
 type Kernel struct {
-	Name    string  `json:"name"`              // matrix name, e.g. "6.1"
-	Release string  `json:"release,omitempty"` // uname -r
-	Suite   string  `json:"suite,omitempty"`   // Debian suite it came from
-	Package string  `json:"package,omitempty"` // Debian package name
-	Version string  `json:"version,omitempty"` // Debian package version
-	Backend string  `json:"backend"`
-	Accel   string  `json:"accel,omitempty"` // kvm, tcg or host
-	Phases  []Phase `json:"phases,omitempty"`
+	Name    string `json:"name"`              // matrix name, e.g. "6.1"
+	Release string `json:"release,omitempty"` // uname -r
+	Suite   string `json:"suite,omitempty"`   // Debian suite it came from
+	Package string `json:"package,omitempty"` // Debian package name
+	Version string `json:"version,omitempty"` // Debian package version
+	Backend string `json:"backend"`
+	Accel   string `json:"accel,omitempty"` // kvm, tcg or host
+	// Arch, BTF and JIT describe a fetched kernel: its architecture, where
+	// its BTF comes from ("kernel" or "dbg+pahole") and whether BPF
+	// programs are JIT-compiled ("jit") or interpreted ("interpreter").
+	Arch   string  `json:"arch,omitempty"`
+	BTF    string  `json:"btf,omitempty"`
+	JIT    string  `json:"jit,omitempty"`
+	Phases []Phase `json:"phases,omitempty"`
 	// Error and ErrorPhase say why the kernel's run did not complete (boot
 	// failure, panic, hang); ConsoleTail is the last of its console.
 	Error       string   `json:"error,omitempty"`

@@ -103,6 +103,9 @@ func WriteTable(out io.Writer, m *Matrix) error {
 		if n := len(k.UnallowedSplats()); n > 0 {
 			status += fmt.Sprintf(", %d kernel splat(s)", n)
 		}
+		if k.Arch != "" {
+			status += fmt.Sprintf("  [%s, BTF from %s, %s]", k.Arch, orDash(k.BTF), orDash(k.JIT))
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s/%s\t%s\t%s\t%s\n", k.Name, orDash(k.Release), orDash(k.Version), k.Backend, orDash(k.Accel),
 			fmtDur(time.Duration(k.Duration)), phases(k.Phases), status)
 	}

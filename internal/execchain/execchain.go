@@ -1,5 +1,6 @@
-// Package execchain writes a minimal static x86-64 ELF program that makes
-// an exact number of exec calls in one process, for execve scenarios.
+// Package execchain writes a minimal static ELF program (x86-64, arm64 or
+// s390x) that makes an exact number of exec calls in one process, for
+// execve scenarios.
 //
 // The program counts with argc: started with argv = [p, p, ..., p] (n
 // copies of its own path p) it execs argv[1] with argv[1:] and the same
@@ -41,11 +42,11 @@ func (m Mode) String() string {
 // ExitExecFailed is the chain's exit status when an exec call fails.
 const ExitExecFailed = 3
 
-// Supported says why the chain cannot run here, or nil: it is x86-64
-// machine code (the matrix VMs are x86-64; an arm64 host is not).
+// Supported says why the chain cannot run here, or nil: it exists as
+// machine code for amd64, arm64 and s390x only.
 func Supported() error {
-	if runtime.GOARCH != "amd64" {
-		return fmt.Errorf("execchain: the chain program is x86-64 code and this is %s", runtime.GOARCH)
+	if _, ok := arches[runtime.GOARCH]; !ok {
+		return fmt.Errorf("execchain: the chain program exists for amd64, arm64 and s390x, and this is %s", runtime.GOARCH)
 	}
 	return nil
 }
@@ -53,6 +54,9 @@ func Supported() error {
 // Write writes the chain program for mode into dir (as execve-chain or
 // execveat-chain, mode 0755) and returns its path.
 func Write(dir string, mode Mode) (string, error) {
+	if err := Supported(); err != nil {
+		return "", err
+	}
 	path := filepath.Join(dir, mode.String()+"-chain")
 	if err := os.WriteFile(path, Program(mode), 0o755); err != nil {
 		return "", fmt.Errorf("write exec chain program: %w", err)
@@ -77,13 +81,44 @@ const (
 	headerLen = 64 + 56 // Elf64_Ehdr + one Elf64_Phdr
 )
 
-// Program returns the whole ELF file for mode.
+// arch is how one architecture's chain is made.
+type arch struct {
+	machine elf.Machine
+	order   binary.ByteOrder
+	code    func(Mode) []byte
+}
+
+var arches = map[string]arch{
+	"amd64": {elf.EM_X86_64, binary.LittleEndian, machineCode},
+	"arm64": {elf.EM_AARCH64, binary.LittleEndian, arm64Code},
+	"s390x": {elf.EM_S390, binary.BigEndian, s390xCode},
+}
+
+// Program returns the whole ELF file for mode, for this architecture
+// (x86-64 where the chain does not exist: see Supported).
 func Program(mode Mode) []byte {
-	code := machineCode(mode)
+	p, err := ProgramFor(runtime.GOARCH, mode)
+	if err != nil {
+		p, _ = ProgramFor("amd64", mode)
+	}
+	return p
+}
+
+// ProgramFor returns the whole ELF file for mode on goarch.
+func ProgramFor(goarch string, mode Mode) ([]byte, error) {
+	a, ok := arches[goarch]
+	if !ok {
+		return nil, fmt.Errorf("execchain: no chain program for %s", goarch)
+	}
+	code := a.code(mode)
 	var buf bytes.Buffer
+	data := elf.ELFDATA2LSB
+	if a.order == binary.BigEndian {
+		data = elf.ELFDATA2MSB
+	}
 	hdr := elf.Header64{
 		Type:      uint16(elf.ET_EXEC),
-		Machine:   uint16(elf.EM_X86_64),
+		Machine:   uint16(a.machine),
 		Version:   uint32(elf.EV_CURRENT),
 		Entry:     base + headerLen,
 		Phoff:     64,
@@ -93,7 +128,7 @@ func Program(mode Mode) []byte {
 	}
 	copy(hdr.Ident[:], elf.ELFMAG)
 	hdr.Ident[elf.EI_CLASS] = byte(elf.ELFCLASS64)
-	hdr.Ident[elf.EI_DATA] = byte(elf.ELFDATA2LSB)
+	hdr.Ident[elf.EI_DATA] = byte(data)
 	hdr.Ident[elf.EI_VERSION] = byte(elf.EV_CURRENT)
 	size := uint64(headerLen + len(code))
 	prog := elf.Prog64{
@@ -106,10 +141,10 @@ func Program(mode Mode) []byte {
 		Align:  0x1000,
 	}
 	// Writes to a bytes.Buffer cannot fail.
-	_ = binary.Write(&buf, binary.LittleEndian, hdr)
-	_ = binary.Write(&buf, binary.LittleEndian, prog)
+	_ = binary.Write(&buf, a.order, hdr)
+	_ = binary.Write(&buf, a.order, prog)
 	buf.Write(code)
-	return buf.Bytes()
+	return buf.Bytes(), nil
 }
 
 // machineCode assembles the chain. At entry rsp points at argc, then

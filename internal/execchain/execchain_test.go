@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"os/exec"
+	"runtime"
 	"testing"
 	"time"
 
@@ -15,17 +17,46 @@ import (
 )
 
 func TestProgramIsAValidELF(t *testing.T) {
+	for _, tc := range []struct {
+		goarch  string
+		machine elf.Machine
+		order   binary.ByteOrder
+	}{
+		{"amd64", elf.EM_X86_64, binary.LittleEndian},
+		{"arm64", elf.EM_AARCH64, binary.LittleEndian},
+		{"s390x", elf.EM_S390, binary.BigEndian},
+	} {
+		for _, mode := range []execchain.Mode{execchain.Execve, execchain.Execveat} {
+			t.Run(tc.goarch+"/"+mode.String(), func(t *testing.T) {
+				prog, err := execchain.ProgramFor(tc.goarch, mode)
+				require.NoError(t, err)
+				f, err := elf.NewFile(bytes.NewReader(prog))
+				require.NoError(t, err)
+				require.Equal(t, tc.machine, f.Machine)
+				require.Equal(t, tc.order, f.ByteOrder)
+				require.Equal(t, elf.ET_EXEC, f.Type)
+				require.Len(t, f.Progs, 1)
+				p := f.Progs[0]
+				require.Equal(t, elf.PT_LOAD, p.Type)
+				require.EqualValues(t, len(prog), p.Filesz, "the segment covers the whole file")
+				require.True(t, f.Entry >= p.Vaddr && f.Entry < p.Vaddr+p.Filesz, "entry %#x outside the segment", f.Entry)
+				require.Zero(t, f.Entry%4, "instructions are aligned")
+			})
+		}
+	}
+	_, err := execchain.ProgramFor("riscv64", execchain.Execve)
+	require.ErrorContains(t, err, "no chain program for riscv64")
+}
+
+// Program is this architecture's chain (the one TestChainRuns runs).
+func TestProgramIsTheHostsOwn(t *testing.T) {
+	if err := execchain.Supported(); err != nil {
+		t.Skip(err)
+	}
 	for _, mode := range []execchain.Mode{execchain.Execve, execchain.Execveat} {
-		t.Run(mode.String(), func(t *testing.T) {
-			f, err := elf.NewFile(bytes.NewReader(execchain.Program(mode)))
-			require.NoError(t, err)
-			require.Equal(t, elf.EM_X86_64, f.Machine)
-			require.Equal(t, elf.ET_EXEC, f.Type)
-			require.Len(t, f.Progs, 1)
-			p := f.Progs[0]
-			require.Equal(t, elf.PT_LOAD, p.Type)
-			require.True(t, f.Entry >= p.Vaddr && f.Entry < p.Vaddr+p.Filesz, "entry %#x outside the segment", f.Entry)
-		})
+		want, err := execchain.ProgramFor(runtime.GOARCH, mode)
+		require.NoError(t, err)
+		require.Equal(t, want, execchain.Program(mode), mode.String())
 	}
 }
 

@@ -108,6 +108,9 @@ func runPID1(specPath, results string) {
 	if results != "" {
 		spec.ResultsDir = results
 	}
+	if err := loadModules(spec.PortModules, logf); err != nil {
+		logf("bpflab-guest: results port driver: %v (continuing; the host will miss the results)", err)
+	}
 	r, closePort = newRunner(spec, console, logf)
 	if err := enableAutoload(spec); err != nil {
 		logf("bpflab-guest: %v (continuing; requested modules will be missing)", err)
@@ -149,7 +152,11 @@ func newRunner(spec *Spec, console io.Writer, logf func(string, ...any)) (*runne
 
 // openPort opens a serial port in raw mode, so that the tty layer does not
 // turn "\n" into "\r\n" inside frames.
-func openPort(path string) (*os.File, error) {
+func openPort(port string) (*os.File, error) {
+	path, err := resolvePort(port)
+	if err != nil {
+		return nil, fmt.Errorf("open results port: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_NOCTTY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open results port: %w", err)

@@ -33,8 +33,13 @@ type Spec struct {
 	// so a later hang still leaves the earlier results).
 	ResultsDir string `json:"results_dir,omitempty"`
 	// ResultsPort, if set, is a serial device (e.g. /dev/ttyS1) that
-	// receives framed Records.
+	// receives framed Records, or VirtioPortPrefix+NAME for a named
+	// virtio-serial port.
 	ResultsPort string `json:"results_port,omitempty"`
+	// PortModules are loaded (paths, as Modules) before ResultsPort is
+	// opened: the drivers of a virtio results port where they are modules
+	// (Debian's arm64 and s390x kernels build virtio_console as one).
+	PortModules []string `json:"port_modules,omitempty"`
 	// Console, if set, is where binary output is echoed (PID 1 uses
 	// /dev/console); otherwise the runner's own stdout.
 	Console string `json:"console,omitempty"`

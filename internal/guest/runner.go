@@ -51,6 +51,9 @@ func (r *runner) send(rec Record) {
 func (r *runner) fail(stage string, err error) {
 	r.report.Stage = stage
 	r.report.Err = err.Error()
+	// Also on the console: if the results port is what failed (or never
+	// opened), the console log is the only place the reason shows.
+	r.logf("bpflab-guest: %s: %v", stage, err)
 }
 
 // runAll loads modules and runs every binary, then sends the final report.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -81,8 +82,46 @@ func RunnerBinary(ctx context.Context, cacheDir string, log io.Writer) (string, 
 	return out, nil
 }
 
+// RunnerBinaryFor is RunnerBinary for a guest of another architecture
+// (GOARCH goarch): bpflab cross-built static once into
+// cacheDir/runner/<sha256 of this executable>-<goarch>/. The same
+// architecture is RunnerBinary.
+func RunnerBinaryFor(ctx context.Context, cacheDir, goarch string, log io.Writer) (string, error) {
+	if goarch == "" || goarch == runtime.GOARCH {
+		return RunnerBinary(ctx, cacheDir, log)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the bpflab executable: %w", err)
+	}
+	sum, err := fileSHA256(self)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(cacheDir, "runner", sum[:16]+"-"+goarch)
+	out := filepath.Join(dir, "bpflab")
+	if initramfs.CheckStatic(out) == nil && initramfs.CheckArch(out, goarch) == nil {
+		return out, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("guest runner: %w", err)
+	}
+	if log != nil {
+		fmt.Fprintf(log, "bpflab: cross-building the %s guest runner once into %s\n", goarch, dir)
+	}
+	if err := rebuildArch(ctx, dir, out, goarch); err != nil {
+		return "", fmt.Errorf("%w\n(or set $%s to a static GOARCH=%s bpflab for this kernel)", err, EnvBinary, goarch)
+	}
+	return out, nil
+}
+
 // rebuild builds a static bpflab into out.
 func rebuild(ctx context.Context, dir, out string) error {
+	return rebuildArch(ctx, dir, out, "")
+}
+
+// rebuildArch builds a static bpflab for goarch ("" = this one) into out.
+func rebuildArch(ctx context.Context, dir, out, goarch string) error {
 	ctx, cancel := context.WithTimeout(ctx, rebuildTimeout)
 	defer cancel()
 	var cmd *exec.Cmd
@@ -94,6 +133,12 @@ func rebuild(ctx context.Context, dir, out string) error {
 		// (with its replace directives and go.sum).
 		cmd = exec.CommandContext(ctx, "go", "build", "-o", out, mainPackage)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if goarch != "" {
+			cmd.Env = append(cmd.Env, "GOARCH="+goarch)
+		}
+	case goarch != "":
+		// go install refuses to cross-install into GOBIN.
+		return fmt.Errorf("cross-build a %s guest runner: %s is not resolvable from the working directory's module", goarch, mainModule)
 	case ok && bi.Main.Path == mainModule && bi.Main.Version != "" && bi.Main.Version != "(devel)":
 		// go install PKG@VERSION: the same release from the module proxy.
 		cmd = exec.CommandContext(ctx, "go", "install", mainPackage+"@"+bi.Main.Version)
@@ -107,7 +152,13 @@ func rebuild(ctx context.Context, dir, out string) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("build a static guest runner (%s): %w\n%s", cmd, err, bytes.TrimSpace(buf.Bytes()))
 	}
-	return initramfs.CheckStatic(out)
+	if err := initramfs.CheckStatic(out); err != nil {
+		return err
+	}
+	if goarch != "" {
+		return initramfs.CheckArch(out, goarch)
+	}
+	return nil
 }
 
 func fileSHA256(path string) (string, error) {

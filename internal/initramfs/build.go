@@ -112,17 +112,14 @@ func prune(dir, keep string) {
 // ErrDynamic is returned by CheckStatic for a dynamically linked binary.
 var ErrDynamic = errors.New("dynamically linked")
 
-// CheckStatic makes sure path is a static x86-64 ELF executable: the
-// initramfs has no libc and no dynamic loader.
+// CheckStatic makes sure path is a static ELF executable: the initramfs
+// has no libc and no dynamic loader. CheckArch checks its architecture.
 func CheckStatic(path string) error {
 	f, err := elf.Open(path)
 	if err != nil {
 		return fmt.Errorf("%s is not an ELF executable: %w", path, err)
 	}
 	defer f.Close()
-	if f.Machine != elf.EM_X86_64 {
-		return fmt.Errorf("%s is built for %v, the guests are x86-64 (set GOARCH=amd64)", path, f.Machine)
-	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
 			interp := "a dynamic loader"
@@ -140,4 +137,31 @@ func readAll(p *elf.Prog) ([]byte, error) {
 	data := make([]byte, p.Filesz)
 	_, err := p.ReadAt(data, 0)
 	return data, err
+}
+
+// elfMachines maps the guest architectures (GOARCH names) to ELF machines.
+var elfMachines = map[string]elf.Machine{
+	"amd64": elf.EM_X86_64,
+	"arm64": elf.EM_AARCH64,
+	"s390x": elf.EM_S390,
+}
+
+// CheckArch makes sure the ELF file at path runs on goarch ("" = amd64).
+func CheckArch(path, goarch string) error {
+	if goarch == "" {
+		goarch = "amd64"
+	}
+	want, ok := elfMachines[goarch]
+	if !ok {
+		return fmt.Errorf("no guest architecture %q", goarch)
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s is not an ELF executable: %w", path, err)
+	}
+	defer f.Close()
+	if f.Machine != want {
+		return fmt.Errorf("%s is built for %v, the guest is %s (build it with GOARCH=%s)", path, f.Machine, goarch, goarch)
+	}
+	return nil
 }

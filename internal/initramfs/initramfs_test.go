@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,4 +104,15 @@ func TestCheckStatic(t *testing.T) {
 	if CheckStatic(self) == nil {
 		t.Logf("the test binary itself is static")
 	}
+}
+
+func TestCheckArch(t *testing.T) {
+	self, err := os.Executable()
+	require.NoError(t, err)
+	require.NoError(t, CheckArch(self, runtime.GOARCH), "the test binary runs here")
+	other := map[string]string{"amd64": "s390x", "arm64": "amd64", "s390x": "arm64"}[runtime.GOARCH]
+	err = CheckArch(self, other)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "build it with GOARCH="+other)
+	assert.ErrorContains(t, CheckArch(self, "mips"), `no guest architecture "mips"`)
 }

@@ -13,28 +13,45 @@ import (
 )
 
 // aptSuite is a private apt configuration that sees exactly one Debian
-// suite (plus its security suite) through the system's mirrors. It lives in
-// the cache, so neither /etc/apt nor the system's package lists change.
+// suite (plus its security suite) of one architecture through the system's
+// mirrors. It lives in the cache, so neither /etc/apt nor the system's
+// package lists (nor dpkg's foreign architectures) change.
 type aptSuite struct {
 	suite string
-	dir   string // cache/apt/<suite>
+	arch  string // Debian architecture, e.g. "arm64"
+	dir   string // cache/apt/<suite> for amd64, cache/apt/<suite>-<arch> else
+}
+
+// key names the config in logs and the refreshed set: the suite, with the
+// architecture unless it is the default one.
+func (a *aptSuite) key() string { return suiteKey(a.suite, a.arch) }
+
+func suiteKey(suite, arch string) string {
+	if orDefault(arch) == DefaultArch {
+		return suite
+	}
+	return suite + "-" + arch
 }
 
 // listsMaxAge is how long fetched package lists count as fresh for
 // resolution; downloads of pinned versions use whatever lists exist.
 const listsMaxAge = 30 * time.Minute
 
-func newAptSuite(cacheDir, suite string, m Mirrors) (*aptSuite, error) {
-	a := &aptSuite{suite: suite, dir: filepath.Join(cacheDir, "apt", suite)}
+func newAptSuite(cacheDir, suite, arch string, m Mirrors) (*aptSuite, error) {
+	arch = orDefault(arch)
+	a := &aptSuite{suite: suite, arch: arch, dir: filepath.Join(cacheDir, "apt", suiteKey(suite, arch))}
 	for _, d := range []string{"lists/partial", "cache/archives/partial"} {
 		if err := os.MkdirAll(filepath.Join(a.dir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("apt config for %s: %w", suite, err)
 		}
 	}
-	opt := ""
+	// [arch=] keeps apt from fetching the host's own architecture's lists
+	// for a foreign-architecture config (and the reverse).
+	opt := "[arch=" + arch
 	if m.SignedBy != "" {
-		opt = "[signed-by=" + m.SignedBy + "] "
+		opt += " signed-by=" + m.SignedBy
 	}
+	opt += "] "
 	var b strings.Builder
 	fmt.Fprintf(&b, "# written by bpflab from the system's apt sources; regenerated on every use\n")
 	fmt.Fprintf(&b, "deb %s%s %s main\n", opt, m.Main, suite)
@@ -44,8 +61,16 @@ func newAptSuite(cacheDir, suite string, m Mirrors) (*aptSuite, error) {
 	if err := writeIfChanged(a.sourcesList(), []byte(b.String())); err != nil {
 		return nil, fmt.Errorf("apt config for %s: %w", suite, err)
 	}
+	// The architecture apt treats as native: bare package names then mean
+	// ARCH's packages in show and download. Only this config sees it.
+	conf := fmt.Sprintf("# written by bpflab; regenerated on every use\nAPT::Architecture \"%s\";\nAPT::Architectures { \"%s\"; };\n", arch, arch)
+	if err := writeIfChanged(a.aptConf(), []byte(conf)); err != nil {
+		return nil, fmt.Errorf("apt config for %s: %w", suite, err)
+	}
 	return a, nil
 }
+
+func (a *aptSuite) aptConf() string { return filepath.Join(a.dir, "apt.conf") }
 
 // hasSecurity reports whether a suite has a SUITE-security companion:
 // releases do; sid, experimental and "-backports"-style suites do not.
@@ -63,6 +88,7 @@ func (a *aptSuite) sourcesList() string { return filepath.Join(a.dir, "sources.l
 // applies (proxies and the like), but not its sources or lists.
 func (a *aptSuite) opts() []string {
 	return []string{
+		"-c", a.aptConf(),
 		"-o", "Dir::Etc::SourceList=" + a.sourcesList(),
 		"-o", "Dir::Etc::SourceParts=/dev/null",
 		"-o", "Dir::State::Lists=" + filepath.Join(a.dir, "lists"),
@@ -96,12 +122,12 @@ func (a *aptSuite) hasLists() bool {
 func (a *aptSuite) update(ctx context.Context) error {
 	args := append(a.opts(), "-q", "update")
 	if _, err := run(ctx, updateTimeout, a.dir, "apt-get", args...); err != nil {
-		return fmt.Errorf("update package lists for %s: %w", a.suite, err)
+		return fmt.Errorf("update package lists for %s: %w", a.key(), err)
 	}
 	// apt-get update succeeds even when a source failed; catch that here.
 	if !a.hasLists() {
 		return fmt.Errorf("update package lists for %s: no Packages index fetched (is the suite name right? see %s)",
-			a.suite, a.sourcesList())
+			a.key(), a.sourcesList())
 	}
 	return os.WriteFile(filepath.Join(a.dir, "updated"), nil, 0o644)
 }

@@ -33,23 +33,25 @@ func (s *Store) kernelDir(k LockedKernel) string {
 	return filepath.Join(s.opts.CacheDir, "kernels", k.Release+"_"+k.Version)
 }
 
-func (s *Store) wasRefreshed(suite string) bool {
+// wasRefreshed reports whether this Store updated the lists of a config
+// (keyed by aptSuite.key).
+func (s *Store) wasRefreshed(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.refreshed[suite]
+	return s.refreshed[key]
 }
 
 // updateLists runs apt-get update in a suite's private config; the caller
 // holds the suite's flock.
 func (s *Store) updateLists(ctx context.Context, a *aptSuite) error {
-	s.logf("updating package lists for %s...", a.suite)
+	s.logf("updating package lists for %s...", a.key())
 	start := time.Now()
 	if err := a.update(ctx); err != nil {
 		return err
 	}
-	s.logf("updated package lists for %s in %s", a.suite, time.Since(start).Round(100*time.Millisecond))
+	s.logf("updated package lists for %s in %s", a.key(), time.Since(start).Round(100*time.Millisecond))
 	s.mu.Lock()
-	s.refreshed[a.suite] = true
+	s.refreshed[a.key()] = true
 	s.mu.Unlock()
 	return nil
 }
@@ -135,7 +137,7 @@ func (s *Store) ensureDeb(ctx context.Context, e Entry, p Package) error {
 }
 
 func (s *Store) download(ctx context.Context, e Entry, p Package) error {
-	a, err := s.aptFor(e.Suite)
+	a, err := s.aptFor(e.Suite, e.Arch)
 	if err != nil {
 		return err
 	}
@@ -161,7 +163,7 @@ func (s *Store) download(ctx context.Context, e Entry, p Package) error {
 
 	prog := newProgress(s.log, fmt.Sprintf("%s: fetching %s", e.Name, p.Filename), p.Size, tmp)
 	err = a.download(ctx, tmp, p)
-	if err != nil && notFound(err) && !s.wasRefreshed(a.suite) && (!a.fresh(listsMaxAge) || is404(err)) {
+	if err != nil && notFound(err) && !s.wasRefreshed(a.key()) && (!a.fresh(listsMaxAge) || is404(err)) {
 		// Old lists may predate the pinned version, or name a file the
 		// mirror has dropped (404): ask the archive again before giving up.
 		// Recent lists that lack the version are trusted.

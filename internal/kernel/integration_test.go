@@ -69,7 +69,7 @@ func TestIntegrationResolveFetchCorrupt(t *testing.T) {
 	defer cancel()
 	s, log := integrationStore(t, nil, "")
 
-	k, err := s.Resolve(ctx, "sid")
+	k, err := s.Resolve(ctx, "sid", "")
 	require.NoError(t, err)
 	assert.Equal(t, "sid", k.Suite)
 	assert.True(t, strings.HasSuffix(k.Release, "-amd64"), k.Release)

@@ -22,10 +22,14 @@ type Lock struct {
 
 // LockedKernel is one resolved kernel.
 type LockedKernel struct {
-	Suite    string    `json:"suite"`   // manifest suite, e.g. "bookworm"
-	Release  string    `json:"release"` // uname -r, e.g. "6.1.0-56-amd64"
-	Version  string    `json:"version"` // Debian version of the packages
+	Suite    string    `json:"suite"`          // manifest suite, e.g. "bookworm"
+	Arch     string    `json:"arch,omitempty"` // Debian architecture; omitted for amd64 (see GoArch)
+	Release  string    `json:"release"`        // uname -r, e.g. "6.1.0-56-amd64"
+	Version  string    `json:"version"`        // Debian version of the packages
 	Packages []Package `json:"packages"`
+	// Debug is the -dbg package BTF is generated from, for kernels built
+	// without CONFIG_DEBUG_INFO_BTF (pinned on first use).
+	Debug *Package `json:"debug,omitempty"`
 }
 
 // Package is one .deb of a kernel.
@@ -80,13 +84,22 @@ func (k LockedKernel) validate() error {
 	if k.Suite == "" || k.Release == "" {
 		return fmt.Errorf("suite and release are required")
 	}
+	if k.Arch != "" {
+		if err := checkArch(k.Arch); err != nil {
+			return err
+		}
+	}
 	if err := ValidVersion(k.Version); err != nil {
 		return err
 	}
 	if len(k.Packages) == 0 {
 		return fmt.Errorf("no packages")
 	}
-	for _, p := range k.Packages {
+	pkgs := k.Packages
+	if k.Debug != nil {
+		pkgs = append(append([]Package(nil), pkgs...), *k.Debug)
+	}
+	for _, p := range pkgs {
 		if p.Name == "" || p.Filename == "" || strings.ContainsAny(p.Filename, "/\\") {
 			return fmt.Errorf("package %q: name and a plain file name are required", p.Name)
 		}
@@ -150,7 +163,7 @@ func Diff(old, new *Lock) []string {
 			out = append(out, fmt.Sprintf("%s: added %s (%s)", n, k.Version, k.Release))
 		case !hasNew:
 			out = append(out, fmt.Sprintf("%s: removed (was %s)", n, o.Version))
-		case o.Version != k.Version || o.Release != k.Release || o.Suite != k.Suite:
+		case o.Version != k.Version || o.Release != k.Release || o.Suite != k.Suite || o.GoArch() != k.GoArch():
 			out = append(out, fmt.Sprintf("%s: %s (%s) -> %s (%s)", n, o.Version, o.Release, k.Version, k.Release))
 		case !samePackages(o.Packages, k.Packages):
 			out = append(out, fmt.Sprintf("%s: %s packages changed (same version, new hashes or archive)", n, k.Version))

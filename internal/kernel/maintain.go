@@ -64,11 +64,14 @@ func (s *Store) Update(ctx context.Context, names []string) ([]string, error) {
 		if e.Kind != KindDebian {
 			continue
 		}
-		k, err := s.ResolveFresh(ctx, e.Suite)
+		k, err := s.ResolveFresh(ctx, e.Suite, e.Arch)
 		if err != nil {
 			return nil, fmt.Errorf("kernel %s: %w", n, err)
 		}
-		s.logf("%s: %s %s (%s)", n, e.Suite, k.Version, k.Release)
+		if o, ok := old.Kernels[n]; ok && o.Debug != nil && o.Release == k.Release && o.Version == k.Version {
+			k.Debug = o.Debug // the BTF source of an unchanged kernel stays pinned
+		}
+		s.logf("%s: %s %s %s (%s)", n, e.Suite, k.GoArch(), k.Version, k.Release)
 		s.mu.Lock()
 		s.lock.Kernels[n] = k
 		s.mu.Unlock()

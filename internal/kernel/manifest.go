@@ -28,6 +28,7 @@ type Entry struct {
 	Vmlinuz string // KindLocal: absolute path of the bzImage
 	Modules string // KindLocal: lib/modules/<release> dir (optional)
 	Release string // KindLocal: uname -r (optional; defaults to basename of Modules)
+	Arch    string // arch=: "amd64", "arm64" or "s390x"; "" means DefaultArch (see GoArch)
 	Line    int    // line number in the manifest, for messages
 }
 
@@ -50,7 +51,8 @@ func LoadManifest(path string) (Manifest, error) {
 }
 
 // ParseManifest parses `NAME SOURCE` lines; '#' starts a comment. SOURCE is
-// `suite=SUITE`, `host`, or `vmlinuz=PATH [modules=DIR] [release=REL]`.
+// `suite=SUITE`, `host`, or `vmlinuz=PATH [modules=DIR] [release=REL]`,
+// each but host optionally with `arch=ARCH` (default amd64).
 // Relative paths are taken relative to the manifest's directory and
 // $VARIABLES are expanded, so a local kernel line need not hard-code a home.
 func ParseManifest(r io.Reader, path string) (Manifest, error) {
@@ -112,8 +114,13 @@ func parseEntry(fields []string, base string) (Entry, error) {
 			e.Modules = localPath(base, v)
 		case "release":
 			e.Release = v
+		case "arch":
+			if err := checkArch(v); err != nil {
+				return e, fmt.Errorf("kernel %q: %w", e.Name, err)
+			}
+			e.Arch = v
 		default:
-			return e, fmt.Errorf("kernel %q: unknown key %q (known: suite, vmlinuz, modules, release)", e.Name, k)
+			return e, fmt.Errorf("kernel %q: unknown key %q (known: suite, arch, vmlinuz, modules, release)", e.Name, k)
 		}
 	}
 	switch {

@@ -18,11 +18,15 @@ host   host
 
 mine   vmlinuz=$BPFLAB_TEST_HOME/bzImage modules=mods/lib/modules/6.19.0-rc1
 rel    vmlinuz=/k/bzImage release=6.19.0
+6.1-arm64 suite=bookworm arch=arm64
 `
 	m, err := ParseManifest(strings.NewReader(in), "/repo/kernels/manifest")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"5.10", "host", "mine", "rel"}, m.Names())
+	assert.Equal(t, []string{"5.10", "host", "mine", "rel", "6.1-arm64"}, m.Names())
 	assert.Equal(t, Entry{Name: "5.10", Kind: KindDebian, Suite: "bullseye", Line: 2}, m.Entries[0])
+	assert.Equal(t, "amd64", m.Entries[0].GoArch(), "no arch= means amd64")
+	assert.Equal(t, Entry{Name: "6.1-arm64", Kind: KindDebian, Suite: "bookworm", Arch: "arm64", Line: 7}, m.Entries[4])
+	assert.Equal(t, "arm64", m.Entries[4].GoArch())
 	assert.Equal(t, KindHost, m.Entries[1].Kind)
 	mine := m.Entries[2]
 	assert.Equal(t, KindLocal, mine.Kind)
@@ -39,6 +43,7 @@ func TestParseManifestErrors(t *testing.T) {
 		{"a suite\n", "is not KEY=VALUE"},
 		{"a flavour=rt\n", "unknown key \"flavour\""},
 		{"a suite=sid vmlinuz=/x\n", "cannot be combined"},
+		{"a suite=sid arch=armhf\n", `unknown arch "armhf" (known: amd64, arm64, s390x)`},
 		{"a modules=/x\n", "modules= needs vmlinuz="},
 		{"-x suite=sid\n", "kernel name"},
 		{"# only comments\n", "lists no kernels"},

@@ -6,26 +6,28 @@ import (
 	"strings"
 )
 
-// metaPackage is the Debian metapackage that always depends on the newest
-// amd64 kernel image of its suite; its Depends names the ABI.
-const metaPackage = "linux-image-amd64"
-
-// Resolve finds the newest kernel of a Debian suite: the highest
-// linux-image-amd64 in SUITE/main or SUITE-security/main, the image package
-// its Depends names, and that image's unsigned .deb(s). Package lists are
-// refreshed first unless they are recent (see ResolveFresh).
-func (s *Store) Resolve(ctx context.Context, suite string) (LockedKernel, error) {
-	return s.resolve(ctx, suite, false)
+// Resolve finds the newest kernel of a Debian suite for an architecture
+// ("" = DefaultArch): the highest linux-image-ARCH metapackage in
+// SUITE/main or SUITE-security/main, the image package its Depends names,
+// and that image's unsigned .deb(s). Package lists are refreshed first
+// unless they are recent (see ResolveFresh).
+func (s *Store) Resolve(ctx context.Context, suite, arch string) (LockedKernel, error) {
+	return s.resolve(ctx, suite, arch, false)
 }
 
 // ResolveFresh is Resolve with package lists fetched now, whatever their
 // age; `bpflab kernels update` uses it.
-func (s *Store) ResolveFresh(ctx context.Context, suite string) (LockedKernel, error) {
-	return s.resolve(ctx, suite, true)
+func (s *Store) ResolveFresh(ctx context.Context, suite, arch string) (LockedKernel, error) {
+	return s.resolve(ctx, suite, arch, true)
 }
 
-func (s *Store) resolve(ctx context.Context, suite string, force bool) (LockedKernel, error) {
-	a, err := s.aptFor(suite)
+func (s *Store) resolve(ctx context.Context, suite, arch string, force bool) (LockedKernel, error) {
+	arch = orDefault(arch)
+	if err := checkArch(arch); err != nil {
+		return LockedKernel{}, err
+	}
+	metaPackage := metaPackageFor(arch)
+	a, err := s.aptFor(suite, arch)
 	if err != nil {
 		return LockedKernel{}, err
 	}
@@ -34,7 +36,7 @@ func (s *Store) resolve(ctx context.Context, suite string, force bool) (LockedKe
 		return LockedKernel{}, err
 	}
 	defer unlock()
-	if (force && !s.wasRefreshed(suite)) || !a.fresh(listsMaxAge) {
+	if (force && !s.wasRefreshed(a.key())) || !a.fresh(listsMaxAge) {
 		if err := s.updateLists(ctx, a); err != nil {
 			return LockedKernel{}, err
 		}
@@ -56,13 +58,13 @@ func (s *Store) resolve(ctx context.Context, suite string, force bool) (LockedKe
 		return LockedKernel{}, fmt.Errorf("resolve %s: %s=%s: %w", suite, metaPackage, best.Version, err)
 	}
 	k := LockedKernel{Suite: suite, Release: release, Version: best.Version}
+	if arch != DefaultArch {
+		k.Arch = arch // amd64 entries stay as they were before locks had an arch
+	}
 	// Older suites ship one unsigned image package; newer ones split the
 	// image and the modules into two.
 	var tried []string
-	for _, names := range [][]string{
-		{"linux-image-" + release + "-unsigned"},
-		{"linux-binary-unsigned-" + release, "linux-modules-" + release},
-	} {
+	for _, names := range arches[arch].imageNames(release) {
 		pkgs, err := s.lookupPackages(ctx, a, names, best.Version)
 		if err == nil {
 			k.Packages = pkgs
@@ -70,7 +72,7 @@ func (s *Store) resolve(ctx context.Context, suite string, force bool) (LockedKe
 		}
 		tried = append(tried, err.Error())
 	}
-	return LockedKernel{}, fmt.Errorf("resolve %s: no unsigned image package for %s %s (%s)",
+	return LockedKernel{}, fmt.Errorf("resolve %s: no image package for %s %s (%s)",
 		suite, release, best.Version, strings.Join(tried, "; "))
 }
 

@@ -39,7 +39,7 @@ func TestOpenSource(t *testing.T) {
 	}{
 		{"project manifest", "", proj, []string{"mine"}, filepath.Join(proj, "kernels", "lock.json")},
 		{"flag wins over project", other, proj, []string{"a", "b"}, filepath.Join(filepath.Dir(other), "lock.json")},
-		{"no manifest: built-in", "", t.TempDir(), []string{"5.10", "6.1", "6.12", "7.x", "host"}, ""},
+		{"no manifest: built-in", "", t.TempDir(), []string{"5.10", "6.1", "6.12", "7.x", "6.1-arm64", "6.1-s390x", "host"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

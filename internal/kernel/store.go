@@ -52,6 +52,11 @@ type Image struct {
 	Release string        // uname -r, also for the host
 	Locked  *LockedKernel // the pinned packages (Debian kernels only)
 	Root    string        // extracted tree (Debian kernels only)
+	// BTFSource says where the kernel's BTF comes from: BTFFromKernel, or
+	// BTFFromDbg with the generated file in Kernel.BTF.
+	BTFSource string
+	// JIT is JITCompiled or JITInterpreter (from the packaged config).
+	JIT string
 }
 
 // DefaultCacheDir is $BPFLAB_CACHE, else $XDG_CACHE_HOME/bpflab, else
@@ -134,8 +139,8 @@ func (s *Store) setLocked(name string, k LockedKernel) error {
 	return nil
 }
 
-// aptFor returns the private apt config of a suite.
-func (s *Store) aptFor(suite string) (*aptSuite, error) {
+// aptFor returns the private apt config of a suite and architecture.
+func (s *Store) aptFor(suite, arch string) (*aptSuite, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.mirrors == nil {
@@ -145,7 +150,7 @@ func (s *Store) aptFor(suite string) (*aptSuite, error) {
 		}
 		s.mirrors = &m
 	}
-	return newAptSuite(s.opts.CacheDir, suite, *s.mirrors)
+	return newAptSuite(s.opts.CacheDir, suite, arch, *s.mirrors)
 }
 
 func (s *Store) findMirrors() (Mirrors, error) {
@@ -198,10 +203,13 @@ func (s *Store) ensureDebian(ctx context.Context, e Entry) (*Image, error) {
 	case k.Suite != e.Suite:
 		s.logf("%s: lock has suite %s but the manifest says %s; resolving again", e.Name, k.Suite, e.Suite)
 		ok = false
+	case k.GoArch() != e.GoArch():
+		s.logf("%s: lock has arch %s but the manifest says %s; resolving again", e.Name, k.GoArch(), e.GoArch())
+		ok = false
 	}
 	if !ok {
 		var err error
-		if k, err = s.Resolve(ctx, e.Suite); err != nil {
+		if k, err = s.Resolve(ctx, e.Suite, e.Arch); err != nil {
 			return nil, err
 		}
 		if err := s.setLocked(e.Name, k); err != nil {
@@ -212,7 +220,7 @@ func (s *Store) ensureDebian(ctx context.Context, e Entry) (*Image, error) {
 	var gone *VanishedError
 	if errors.As(err, &gone) {
 		s.logf("%s: pinned %v; resolving the newest %s kernel instead", e.Name, gone, e.Suite)
-		if k, err = s.Resolve(ctx, e.Suite); err != nil {
+		if k, err = s.Resolve(ctx, e.Suite, e.Arch); err != nil {
 			return nil, err
 		}
 		s.logf("%s: now %s (%s)", e.Name, k.Version, k.Release)
@@ -228,12 +236,18 @@ func (s *Store) ensureDebian(ctx context.Context, e Entry) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	btfPath, btfSource, err := s.ensureBTF(ctx, e, &k, root)
+	if err != nil {
+		return nil, err
+	}
 	return &Image{
-		Entry:   e,
-		Kernel:  &vm.Kernel{Name: e.Name, Release: k.Release, Vmlinuz: vmlinuz, ModulesDir: modules},
-		Release: k.Release,
-		Locked:  &k,
-		Root:    root,
+		Entry:     e,
+		Kernel:    &vm.Kernel{Name: e.Name, Release: k.Release, Vmlinuz: vmlinuz, ModulesDir: modules, Arch: k.GoArch(), BTF: btfPath},
+		Release:   k.Release,
+		Locked:    &k,
+		Root:      root,
+		BTFSource: btfSource,
+		JIT:       kernelJIT(root, k.Release),
 	}, nil
 }
 
@@ -248,7 +262,7 @@ func localImage(e Entry) (*Image, error) {
 	}
 	return &Image{
 		Entry:   e,
-		Kernel:  &vm.Kernel{Name: e.Name, Release: e.Release, Vmlinuz: e.Vmlinuz, ModulesDir: e.Modules},
+		Kernel:  &vm.Kernel{Name: e.Name, Release: e.Release, Vmlinuz: e.Vmlinuz, ModulesDir: e.Modules, Arch: e.GoArch()},
 		Release: e.Release,
 	}, nil
 }

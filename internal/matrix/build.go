@@ -27,6 +27,9 @@ type Built struct {
 	// Broken holds a failed "(build)" test per package that did not
 	// compile: it fails on every kernel, the other packages still run.
 	Broken []report.Test
+	// foreignRunner is Runner for a cross-build (vm.Job.Runner); empty
+	// for the host's architecture, whose runner the backend already has.
+	foreignRunner string
 }
 
 // Build compiles each package with `CGO_ENABLED=0 go test -c` into dir (the
@@ -34,8 +37,19 @@ type Built struct {
 // Broken. The guest runner is bpflab itself: nothing of it is built from
 // the module under test.
 func Build(ctx context.Context, root, dir string, pkgs []Package, cover bool) (*Built, error) {
+	return BuildArch(ctx, root, dir, pkgs, cover, "")
+}
+
+// BuildArch is Build for a target architecture (GOARCH; "" = the
+// toolchain's default): the same packages, cross-compiled, since every
+// binary is pure Go (CGO_ENABLED=0) and the BPF objects are embedded.
+func BuildArch(ctx context.Context, root, dir string, pkgs []Package, cover bool, goarch string) (*Built, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create build dir: %w", err)
+	}
+	var env []string
+	if goarch != "" {
+		env = append(env, "GOARCH="+goarch)
 	}
 	b := &Built{Files: map[string]string{}}
 	for _, p := range pkgs {
@@ -44,7 +58,7 @@ func Build(ctx context.Context, root, dir string, pkgs []Package, cover bool) (*
 		if cover {
 			args = append(args, "-cover")
 		}
-		out, err := goCmd(ctx, root, append(args, p.ImportPath)...)
+		out, err := goCmd(ctx, root, env, append(args, p.ImportPath)...)
 		switch {
 		case err != nil:
 			b.Broken = append(b.Broken, report.Test{Package: p.Name, Name: report.BuildTest, Status: report.Fail,
@@ -84,12 +98,12 @@ func (b *Built) Jobs(run string, timeout time.Duration) []vm.Binary {
 	return bins
 }
 
-func goCmd(ctx context.Context, root string, args ...string) (string, error) {
+func goCmd(ctx context.Context, root string, env []string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

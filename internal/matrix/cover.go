@@ -52,7 +52,7 @@ func WriteCoverage(ctx context.Context, dir string, m *report.Matrix) (*Coverage
 			continue // the kernel did not run (or no binary was built with -cover)
 		}
 		out := filepath.Join(dir, k.Name+".out")
-		if o, err := goCmd(ctx, dir, "tool", "covdata", "textfmt", "-i="+raw, "-o="+out); err != nil {
+		if o, err := goCmd(ctx, dir, nil, "tool", "covdata", "textfmt", "-i="+raw, "-o="+out); err != nil {
 			return nil, fmt.Errorf("coverage of kernel %s: go tool covdata: %w\n%s", k.Name, err, o)
 		}
 		cov.PerKernel[k.Name] = out
@@ -62,7 +62,7 @@ func WriteCoverage(ctx context.Context, dir string, m *report.Matrix) (*Coverage
 		return nil, fmt.Errorf("coverage: no kernel brought coverage data back")
 	}
 	cov.Merged = filepath.Join(dir, "merged.out")
-	if o, err := goCmd(ctx, dir, "tool", "covdata", "textfmt", "-i="+strings.Join(inputs, ","), "-o="+cov.Merged); err != nil {
+	if o, err := goCmd(ctx, dir, nil, "tool", "covdata", "textfmt", "-i="+strings.Join(inputs, ","), "-o="+cov.Merged); err != nil {
 		return nil, fmt.Errorf("coverage: merge: go tool covdata: %w\n%s", err, o)
 	}
 	return cov, nil

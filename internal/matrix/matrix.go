@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -136,6 +137,10 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 			return nil, err
 		}
 	}
+	builds, err := buildForeign(ctx, o, store.CacheDir(), binDir, pkgs, entries)
+	if err != nil {
+		return nil, err
+	}
 	// 3. Each kernel: fetch, boot/run, parse (Jobs at a time).
 	m.Kernels = make([]report.Kernel, len(entries))
 	sem := make(chan struct{}, o.Jobs)
@@ -146,7 +151,11 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			m.Kernels[i] = runKernel(ctx, o, store, e, backend, built)
+			b := built
+			if fb, ok := builds[e.GoArch()]; ok {
+				b = fb
+			}
+			m.Kernels[i] = runKernel(ctx, o, store, e, backend, b)
 			pol.apply(&m.Kernels[i])
 			o.Progress.KernelDone(&m.Kernels[i])
 		}()
@@ -170,6 +179,9 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 		return k
 	}
 	k.Release = img.Release
+	if img.Kernel != nil && img.Locked != nil {
+		k.Arch, k.BTF, k.JIT = img.Kernel.GoArch(), img.BTFSource, img.JIT
+	}
 	if img.Locked != nil {
 		k.Version = img.Locked.Version
 		if len(img.Locked.Packages) > 0 {
@@ -189,6 +201,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 		Files:    built.Files,
 		Modules:  []string{"veth"},
 		Tools:    o.Tools,
+		Runner:   built.foreignRunner,
 		WorkDir:  filepath.Join(o.WorkDir, "kernels", e.Name),
 		Timeout:  o.Timeout,
 		Stream:   func(bin string, line []byte) { o.Progress.Line(e.Name, bin, line) },
@@ -223,6 +236,14 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	if o.Custom != nil {
 		job.Binaries = o.Custom.Binaries
 		parse = o.Custom.Parse
+		if built.foreignRunner != "" { // bpflab running itself, built for this kernel's arch
+			job.Binaries = slices.Clone(job.Binaries)
+			for i := range job.Binaries {
+				if job.Binaries[i].Path == o.Runner {
+					job.Binaries[i].Path = built.foreignRunner
+				}
+			}
+		}
 	}
 	run, err := b.Run(ctx, job)
 	fillRun(&k, run, err, parse)

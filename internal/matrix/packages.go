@@ -52,7 +52,7 @@ func Discover(ctx context.Context, root string, patterns []string) ([]Package, e
 	for _, p := range patterns {
 		args = append(args, normalizePattern(root, p))
 	}
-	out, err := goCmd(ctx, root, args...)
+	out, err := goCmd(ctx, root, nil, args...)
 	if err != nil {
 		return nil, &UnknownPackageError{Patterns: patterns, Detail: lastLines(out, 5)}
 	}
@@ -103,7 +103,7 @@ func modulePath(ctx context.Context, root string) (string, error) {
 	if _, err := ModuleRoot(ctx, root); err != nil {
 		return "", err
 	}
-	out, err := goCmd(ctx, root, "list", "-m", "-f", "{{.Path}}")
+	out, err := goCmd(ctx, root, nil, "list", "-m", "-f", "{{.Path}}")
 	if err != nil {
 		return "", fmt.Errorf("module in %s: go list -m: %s", root, lastLines(out, 2))
 	}
@@ -112,7 +112,7 @@ func modulePath(ctx context.Context, root string) (string, error) {
 
 // ModuleRoot is the root of the Go module containing dir (go env GOMOD).
 func ModuleRoot(ctx context.Context, dir string) (string, error) {
-	out, err := goCmd(ctx, dir, "env", "GOMOD")
+	out, err := goCmd(ctx, dir, nil, "env", "GOMOD")
 	gomod := strings.TrimSpace(out)
 	if err != nil || gomod == "" || gomod == os.DevNull {
 		return "", fmt.Errorf("%s is not inside a Go module (no go.mod here or above): run bpflab matrix from your module", dir)

@@ -3,8 +3,10 @@ package objsign
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -116,9 +118,17 @@ func TestTrustedKeysEnvPinsUserKey(t *testing.T) {
 // Every committed BPF object must carry a valid signature by a built-in key:
 // this fails when an object was rebuilt and not re-signed.
 func TestCommittedObjectsAreSigned(t *testing.T) {
-	objs, err := filepath.Glob("../*/*_bpfel.o")
+	objs, err := filepath.Glob("../*/*_bpfe[lb].o")
 	require.NoError(t, err)
+	public, err := filepath.Glob("../../bpf/*/*_bpfe[lb].o")
+	require.NoError(t, err)
+	objs = append(objs, public...)
 	require.NotEmpty(t, objs, "no committed BPF objects found")
+	// Every program exists in both byte orders (s390x loads the bpfeb one).
+	for _, o := range objs {
+		twin := strings.NewReplacer("_bpfel.o", "_bpfeb.o", "_bpfeb.o", "_bpfel.o").Replace(o)
+		assert.FileExists(t, twin, "%s has no other-endian twin; bpf2go needs -target bpfel,bpfeb", o)
+	}
 	keys, err := BuiltinKeys()
 	require.NoError(t, err)
 	for _, o := range objs {

@@ -20,6 +20,22 @@ type Kernel struct {
 	Release    string // uname -r, e.g. "6.1.0-56-amd64"
 	Vmlinuz    string // path to the bzImage
 	ModulesDir string // path to lib/modules/<release> (may be empty)
+	// Arch is the kernel's architecture as GOARCH names it ("amd64",
+	// "arm64", "s390x"); "" means amd64. It picks the qemu machine, the
+	// guest runner and the test binaries' GOARCH.
+	Arch string
+	// BTF, if set, is a detached BTF file describing a kernel built
+	// without CONFIG_DEBUG_INFO_BTF; the qemu backend gives it to the
+	// guest as the kernel's types (see internal/kernelbtf).
+	BTF string
+}
+
+// GoArch is k's architecture, "amd64" when unset.
+func (k *Kernel) GoArch() string {
+	if k == nil || k.Arch == "" {
+		return "amd64"
+	}
+	return k.Arch
 }
 
 // Binary is one executable to run inside the kernel, usually a static
@@ -49,6 +65,10 @@ type Job struct {
 	// interpreter and shared libraries; the host and vng backends see the
 	// host's files and ignore this.
 	Tools []string
+	// Runner is the static guest runner for the kernel's architecture
+	// (qemu only); empty means the backend's own for the host's
+	// architecture, else bpflab cross-built for it (guest.RunnerBinaryFor).
+	Runner string
 	// Stream, if set, receives the binaries' combined output as it happens.
 	Stream func(binary string, line []byte)
 }

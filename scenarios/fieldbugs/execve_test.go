@@ -68,3 +68,36 @@ func TestF4WrongPathAndNeverAttached(t *testing.T) {
 	tgid = runExecChain(t, chainExecs)
 	checkExecCount(t, tr, tgid, chainExecs)
 }
+
+// F7: the seed's reader decodes the count map with a fixed little-endian
+// order. On little-endian kernels that happens to be right; on a
+// big-endian kernel (s390x) every key and value is byte-swapped, and the
+// harness must say so. The real loader decodes in native order and passes
+// on both.
+func TestF7FixedByteOrderDecode(t *testing.T) {
+	testenv.Setup(t)
+	probe.Skip(t, probe.Tracepoint)
+	probe.Skip(t, probe.RingBuf)
+	bug, err := fixtures.LoadF7()
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, bug.Close()) })
+	fixed, err := execve.Load(execve.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, fixed.Close()) })
+	require.NoError(t, fixed.Attach())
+
+	tgid := runExecChain(t, chainExecs)
+
+	decoded, err := bug.Counts()
+	require.NoError(t, err)
+	rec := &recorder{}
+	ok := checkDecodedCount(rec, decoded, tgid, chainExecs)
+	if kernelByteOrder() == "big-endian" {
+		requireDetected(t, rec, "fixed byte order that is not this kernel's (big-endian)")
+	} else {
+		require.True(t, ok, "on a little-endian kernel the little-endian decode is right: %s", rec)
+		t.Logf("little-endian kernel: the fixed little-endian decode reads tgid %d = %d correctly (F7 shows on big-endian kernels only)", tgid, chainExecs)
+	}
+
+	checkExecCount(t, fixed, tgid, chainExecs)
+}

@@ -2,7 +2,9 @@ package fieldbugs_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"os"
 	"os/exec"
 	"slices"
@@ -126,4 +128,45 @@ func mapIDs(p *ebpf.Program) ([]ebpf.MapID, error) {
 	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+// checkDecodedCount is the execve-count check for a reader that returns
+// the whole decoded map. When the count is missing but the byte-swapped
+// TGID holds the byte-swapped count, it names the cause: the reader
+// decoded in a byte order that is not the kernel's.
+func checkDecodedCount(t assert.TestingT, decoded map[uint32]uint64, tgid uint32, want uint64) bool {
+	got, ok := decoded[tgid]
+	if ok && got == want {
+		return true
+	}
+	swapped := bits.ReverseBytes32(tgid)
+	if v, ok := decoded[swapped]; ok && bits.ReverseBytes64(v) == want {
+		t.Errorf("execve count of tgid %d: expected %d, got %d; the map holds key %#08x = %#016x, tgid %d and count %d byte-swapped: "+
+			"the reader decodes with a fixed byte order that is not this kernel's (%s); decode in native order",
+			tgid, want, got, swapped, v, tgid, want, kernelByteOrder())
+		return false
+	}
+	t.Errorf("execve count of tgid %d: expected %d, got %d", tgid, want, got)
+	return false
+}
+
+func kernelByteOrder() string {
+	if binary.NativeEndian.Uint16([]byte{0x12, 0x34}) == 0x1234 {
+		return "big-endian"
+	}
+	return "little-endian"
+}
+
+// The F7 check on a byte-swapped map names the byte order; a plain miss
+// does not pretend to know why.
+func TestCheckDecodedCountNamesByteOrder(t *testing.T) {
+	const tgid = 0x1234
+	rec := &recorder{}
+	assert.False(t, checkDecodedCount(rec, map[uint32]uint64{0x34120000: 3 << 56}, tgid, 3))
+	assert.Contains(t, rec.String(), "expected 3, got 0")
+	assert.Contains(t, rec.String(), "fixed byte order that is not this kernel's")
+	rec = &recorder{}
+	assert.False(t, checkDecodedCount(rec, map[uint32]uint64{7: 3}, tgid, 3))
+	assert.Equal(t, "execve count of tgid 4660: expected 3, got 0", rec.String())
+	assert.True(t, checkDecodedCount(t, map[uint32]uint64{tgid: 3}, tgid, 3))
 }

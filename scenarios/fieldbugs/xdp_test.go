@@ -76,8 +76,16 @@ func TestF3HostOrderEtherType(t *testing.T) {
 	got, err := bug.TestRun(frame.Bytes)
 	require.NoError(t, err)
 	rec := &recorder{}
-	checkVerdict(rec, frame.Name, got, firewall.XDPDrop)
-	requireDetected(t, rec, "expected XDP_DROP got XDP_PASS")
+	ok := checkVerdict(rec, frame.Name, got, firewall.XDPDrop)
+	if kernelByteOrder() == "big-endian" {
+		// On a big-endian CPU (s390x) host order is network order: the
+		// seed's htons is the identity there and its constant is right,
+		// so F3 shows on little-endian kernels only.
+		require.True(t, ok, "big-endian: the host-order EtherType equals the network-order one: %s", rec)
+		t.Logf("big-endian kernel: the host-order EtherType constant is correct here (F3 shows on little-endian kernels only)")
+	} else {
+		requireDetected(t, rec, "expected XDP_DROP got XDP_PASS")
+	}
 
 	fixed, err := firewall.Load(firewall.Options{})
 	require.NoError(t, err)

@@ -14,12 +14,27 @@ import (
 	"github.com/bpflab/bpflab/internal/guest"
 	"github.com/bpflab/bpflab/internal/initramfs"
 	"github.com/bpflab/bpflab/internal/kernel"
+	"github.com/bpflab/bpflab/internal/kernelbtf"
 	"github.com/bpflab/bpflab/internal/vm"
 	"github.com/bpflab/bpflab/internal/vmlinux"
 )
 
 // GuestEnv names a static guest runner binary, overriding the search.
 const GuestEnv = guest.EnvBinary
+
+// FindGuestFor locates the guest runner for a GOARCH: FindGuest for the
+// host's own, else bpflab cross-built static once into the user cache
+// (the matrix passes its own as Job.Runner).
+func FindGuestFor(arch string) (string, error) {
+	if !foreign(arch) {
+		return FindGuest()
+	}
+	cache, err := kernel.DefaultCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return guest.RunnerBinaryFor(context.Background(), cache, arch, os.Stderr)
+}
 
 // FindGuest locates the static guest runner: $BPFLAB_GUEST_BINARY, else
 // bpflab itself (see guest.Binary), rebuilt static into the user cache
@@ -34,9 +49,10 @@ func FindGuest() (string, error) {
 
 // boot is what prepare produced for one job.
 type boot struct {
-	kernel string // vmlinux (PVH) or bzImage
-	pvh    bool
-	initrd string
+	kernel  string // vmlinux (PVH) or bzImage / arch image
+	pvh     bool
+	initrd  string
+	machine machine
 }
 
 // prepare checks the inputs and builds (or reuses) the kernel and initramfs.
@@ -49,9 +65,16 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	if _, err := os.Stat(k.Vmlinuz); err != nil {
 		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("kernel %s: %w", k.Name, err)}
 	}
-	guestBin := b.GuestBinary
+	mach, err := machineFor(k.GoArch())
+	if err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("kernel %s: %w", k.Name, err)}
+	}
+	guestBin := job.Runner
+	if guestBin == "" && !foreign(k.GoArch()) {
+		guestBin = b.GuestBinary
+	}
 	if guestBin == "" {
-		p, err := FindGuest()
+		p, err := FindGuestFor(k.GoArch())
 		if err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
 		}
@@ -60,8 +83,18 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	if err := initramfs.CheckStatic(guestBin); err != nil {
 		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("guest runner: %w", err)}
 	}
-	spec := guest.Spec{Env: job.Env, ResultsPort: "/dev/ttyS1", ArtifactsDir: "/bpflab/artifacts"}
+	if err := initramfs.CheckArch(guestBin, k.GoArch()); err != nil {
+		return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("guest runner for kernel %s: %w", k.Name, err)}
+	}
+	spec := guest.Spec{Env: job.Env, ResultsPort: mach.resultsPort, ArtifactsDir: "/bpflab/artifacts"}
 	entries := []initramfs.Entry{{Name: "init", Source: guestBin, Mode: 0o755}}
+	if k.BTF != "" {
+		// A kernel without BTF of its own: its generated BTF goes where
+		// cilium/ebpf and libbpf look after /sys/kernel/btf/vmlinux.
+		guestPath := "/boot/vmlinux-" + k.Release
+		entries = append(entries, initramfs.Entry{Name: guestPath[1:], Source: k.BTF, Mode: 0o644})
+		spec.Env = append(slices.Clone(spec.Env), kernelbtf.EnvFile+"="+guestPath)
+	}
 	inRamfs := map[string]string{} // host path -> name: a binary run N times is carried once
 	for i, bin := range job.Binaries {
 		label := bin.Name
@@ -78,11 +111,23 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 			if err := initramfs.CheckStatic(bin.Path); err != nil {
 				return nil, &vm.PhaseError{Phase: "prepare", Err: err}
 			}
+			if err := initramfs.CheckArch(bin.Path, k.GoArch()); err != nil {
+				return nil, &vm.PhaseError{Phase: "prepare", Err: fmt.Errorf("kernel %s: %w (build it with GOARCH=%s)", k.Name, err, k.GoArch())}
+			}
 			name = fmt.Sprintf("bpflab/bin/%02d-%s", i, filepath.Base(bin.Path))
 			inRamfs[bin.Path] = name
 			entries = append(entries, initramfs.Entry{Name: name, Source: bin.Path, Mode: 0o755})
 		}
 		spec.Binaries = append(spec.Binaries, guest.Binary{Name: label, Path: "/" + name, Args: bin.Args, Dir: bin.Dir})
+	}
+	portMods, err := initramfs.ResolveModules(k.ModulesDir, mach.portModules)
+	if err != nil {
+		return nil, &vm.PhaseError{Phase: "modules", Err: fmt.Errorf("kernel %s: results port driver: %w", k.Name, err)}
+	}
+	for i, m := range portMods {
+		name := fmt.Sprintf("bpflab/portmodules/%02d-%s.ko", i, m.Name)
+		entries = append(entries, initramfs.Entry{Name: name, Data: m.Data, Mode: 0o644})
+		spec.PortModules = append(spec.PortModules, "/"+name)
 	}
 	mods, err := initramfs.ResolveModules(k.ModulesDir, job.Modules)
 	if err != nil {
@@ -111,6 +156,12 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	spec.Autoload = autoload.spec
 	carried := map[string]bool{}
 	for _, tool := range job.Tools {
+		if err := initramfs.CheckArch(tool, k.GoArch()); err != nil {
+			// A host tool of another architecture cannot run there; the
+			// scenarios that need it skip, saying it is missing.
+			b.logf("qemu: %s: not carrying %s: %v", k.Name, tool, err)
+			continue
+		}
 		paths, err := initramfs.ToolClosure(tool)
 		if err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
@@ -134,8 +185,8 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	if err != nil {
 		return nil, &vm.PhaseError{Phase: "prepare", Err: err}
 	}
-	bt := &boot{kernel: k.Vmlinuz, initrd: initrd}
-	if !b.NoPVH {
+	bt := &boot{kernel: k.Vmlinuz, initrd: initrd, machine: mach}
+	if !b.NoPVH && mach.pvh {
 		p, err := vmlinux.Cached(k.Vmlinuz, filepath.Join(b.cacheDir(), "vmlinux"))
 		if err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}

@@ -28,10 +28,11 @@ const (
 	interruptGrace = 3 * time.Second
 )
 
-// Backend boots kernels with qemu-system-x86_64. The zero value works.
+// Backend boots kernels with qemu-system-x86_64, or the qemu of the
+// kernel's architecture (arm64, s390x; see machines). The zero value works.
 type Backend struct {
-	Qemu        string // default qemu-system-x86_64 from PATH
-	GuestBinary string // static guest runner; default FindGuest()
+	Qemu        string // default qemu-system-x86_64 from PATH (host-architecture kernels only)
+	GuestBinary string // static guest runner; default FindGuest() (Job.Runner overrides it)
 	CacheDir    string // vmlinux and initramfs cache; default <user cache>/bpflab
 	Memory      string // default "1G"
 	CPUs        int    // default 2
@@ -73,7 +74,7 @@ func (b *Backend) logf(format string, args ...any) {
 }
 
 // args builds the qemu command line. fd 3 is the console, fd 4 the results
-// port (qemu reopens them through /dev/fd).
+// channel (qemu reopens them through /dev/fd).
 func (b *Backend) args(bt *boot, accel string) []string {
 	mem, cpus, cpu := b.Memory, b.CPUs, b.CPU
 	if mem == "" {
@@ -83,19 +84,19 @@ func (b *Backend) args(bt *boot, accel string) []string {
 		cpus = 2
 	}
 	if cpu == "" {
-		cpu = map[string]string{"kvm": "host", "tcg": "max"}[accel]
+		cpu = bt.machine.tcgCPU
+		if accel == "kvm" {
+			cpu = "host"
+		}
 	}
-	// no_timer_check: under TCG on a loaded host the kernel's IO-APIC
-	// timer test can miss its ticks and panic ("IO-APIC + timer doesn't
-	// work"; 5.10 did once with a load average of 25 on 2 cores).
-	cmdline := "console=ttyS0 panic=-1 quiet no_timer_check rdinit=/init BPFLAB_GUEST=1 " + vm.LSMArg
-	return []string{
-		"-M", "q35", "-nodefaults", "-display", "none", "-no-reboot",
-		"-accel", AccelArg(accel), "-cpu", cpu, "-m", mem, "-smp", strconv.Itoa(cpus),
-		"-chardev", "file,id=con,path=/dev/fd/3", "-serial", "chardev:con",
-		"-chardev", "file,id=res,path=/dev/fd/4", "-serial", "chardev:res",
-		"-kernel", bt.kernel, "-initrd", bt.initrd, "-append", cmdline,
+	cmdline := "console=" + bt.machine.console + " panic=-1 quiet rdinit=/init BPFLAB_GUEST=1 " + vm.LSMArg
+	if bt.machine.cmdline != "" {
+		cmdline += " " + bt.machine.cmdline
 	}
+	args := []string{"-nodefaults", "-display", "none", "-no-reboot",
+		"-accel", AccelArg(accel), "-m", mem, "-smp", strconv.Itoa(cpus)}
+	args = append(args, bt.machine.args(cpu)...)
+	return append(args, "-kernel", bt.kernel, "-initrd", bt.initrd, "-append", cmdline)
 }
 
 // AccelArg is the -accel value. TCG runs all vCPUs in one host thread:
@@ -127,7 +128,11 @@ func (b *Backend) Run(ctx context.Context, job vm.Job) (*vm.Run, error) {
 		return run, err
 	}
 	run.Accel = b.accel()
-	b.logf("qemu: booting %s (%s) with %s", job.Kernel.Name, map[bool]string{true: "vmlinux via PVH", false: "bzImage"}[bt.pvh], run.Accel)
+	if foreign(job.Kernel.GoArch()) {
+		run.Accel = "tcg" // KVM runs only the host's own architecture
+	}
+	b.logf("qemu: booting %s (%s, %s) with %s", job.Kernel.Name, job.Kernel.GoArch(),
+		map[bool]string{true: "vmlinux via PVH", false: "kernel image"}[bt.pvh], run.Accel)
 	err = b.boot(ctx, job, bt, run)
 	if err != nil && run.Accel == "kvm" && b.Accel == "" && earlyQemuFailure(err) {
 		// /dev/kvm looked fine but qemu could not start a vCPU: retry once
@@ -157,8 +162,8 @@ type event struct {
 // boot starts qemu and walks the phases boot -> test -> shutdown.
 func (b *Backend) boot(ctx context.Context, job vm.Job, bt *boot, run *vm.Run) error {
 	qemuBin := b.Qemu
-	if qemuBin == "" {
-		qemuBin = "qemu-system-x86_64"
+	if qemuBin == "" || foreign(job.Kernel.GoArch()) {
+		qemuBin = bt.machine.qemu // Qemu overrides the host architecture's binary only
 	}
 	conR, conW, err := os.Pipe()
 	if err != nil {
