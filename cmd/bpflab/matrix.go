@@ -37,6 +37,7 @@ func runMatrix(ctx context.Context, args []string) error {
 	pkgs := fs.String("pkg", "", "comma-separated scenario packages, e.g. scenarios/xdp (default: all)")
 	manifest := fs.String("manifest", "", "kernel manifest (default kernels/manifest of the repository)")
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
+	fresh := fs.Bool("fresh", false, "run every test binary, ignoring cached passing results")
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -94,7 +95,8 @@ func runMatrix(ctx context.Context, args []string) error {
 		CacheDir: *cache, Kernels: names, Shard: sh, Packages: splitList(*pkgs), Run: *run,
 		Backend: *backendName, DefaultBackend: defaultBackend,
 		Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
-		Host: host.New(*binTimeout + time.Minute),
+		Fresh: *fresh,
+		Host:  host.New(*binTimeout + time.Minute),
 		NewBackend: func(name, runner string) (vm.Backend, error) {
 			if name == "vng" {
 				if err := vng.Available(); err != nil {

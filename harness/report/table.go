@@ -41,10 +41,16 @@ func cell(k *Kernel, r rowKey) string {
 		if t.Package == r.pkg && t.Name == r.name {
 			switch t.Status {
 			case Pass:
+				if t.Cached {
+					return "pass (cached)"
+				}
 				return "pass"
 			case Fail:
 				return "FAIL"
 			default:
+				if t.Cached {
+					return "skip (cached)"
+				}
 				return "skip"
 			}
 		}
@@ -89,6 +95,9 @@ func WriteTable(out io.Writer, m *Matrix) error {
 	for _, k := range m.Kernels {
 		p, f, s := k.Counts()
 		status := fmt.Sprintf("%d pass, %d fail, %d skip", p, f, s)
+		if c := k.CachedCount(); c > 0 {
+			status += fmt.Sprintf(" (%d cached)", c)
+		}
 		if k.Error != "" {
 			status += fmt.Sprintf(", did not complete (%s)", k.ErrorPhase)
 		}

@@ -77,19 +77,21 @@ type Built struct {
 }
 
 // Build compiles each package with `CGO_ENABLED=0 go test -c` and the guest
-// runner with `go build` into dir. A package that does not compile is
+// runner with `go build` into dir, reproducibly (-trimpath, no VCS stamp):
+// the result cache keys on the binaries' bytes, which must then change only
+// when their code does, not with the checkout's path or commit. A package that does not compile is
 // recorded in Broken; a runner that does not compile is an error.
 func Build(ctx context.Context, root, dir string, pkgs []string) (*Built, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create build dir: %w", err)
 	}
 	b := &Built{Runner: filepath.Join(dir, RunnerName)}
-	if out, err := goCmd(ctx, root, "build", "-o", b.Runner, "./cmd/bpflab-guest"); err != nil {
+	if out, err := goCmd(ctx, root, "build", "-trimpath", "-buildvcs=false", "-o", b.Runner, "./cmd/bpflab-guest"); err != nil {
 		return nil, fmt.Errorf("build guest runner: %w\n%s", err, out)
 	}
 	for _, p := range pkgs {
 		bin := filepath.Join(dir, strings.ReplaceAll(p, "/", "_")+".test")
-		out, err := goCmd(ctx, root, "test", "-c", "-o", bin, "./"+p)
+		out, err := goCmd(ctx, root, "test", "-c", "-trimpath", "-buildvcs=false", "-o", bin, "./"+p)
 		switch {
 		case err != nil:
 			b.Broken = append(b.Broken, report.Test{Package: p, Name: report.BuildTest, Status: report.Fail,

@@ -47,6 +47,10 @@ type Options struct {
 	NewBackend func(name, runner string) (vm.Backend, error)
 	// Host is the backend for the host kernel.
 	Host vm.Backend
+	// Fresh runs every binary, ignoring and not consulting the result
+	// cache (passing runs are still stored). Set it for any run whose
+	// point is to execute again (--fresh, repeated runs).
+	Fresh bool
 }
 
 // Run executes the matrix and returns its report. The error is for
@@ -92,6 +96,10 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
+	rc, err := openResults(o)
+	if err != nil {
+		return nil, err
+	}
 	// 3. Each kernel: fetch, boot/run, parse (Jobs at a time).
 	m.Kernels = make([]report.Kernel, len(entries))
 	sem := make(chan struct{}, o.Jobs)
@@ -102,17 +110,22 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			m.Kernels[i] = runKernel(ctx, o, store, e, backend, built)
+			m.Kernels[i] = runKernel(ctx, o, store, e, backend, built, rc)
 			o.Progress.KernelDone(&m.Kernels[i])
 		}()
 	}
 	wg.Wait()
+	if rc != nil {
+		if err := rc.cache.Trim(); err != nil {
+			o.Progress.Note(err.Error())
+		}
+	}
 	m.Duration = report.Duration(time.Since(started))
 	return m, nil
 }
 
 // runKernel is one column of the matrix.
-func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Entry, backend vm.Backend, built *Built) (k report.Kernel) {
+func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Entry, backend vm.Backend, built *Built, rc *results) (k report.Kernel) {
 	start := time.Now()
 	k = report.Kernel{Name: e.Name, Suite: e.Suite, Backend: backend.Name()}
 	defer func() { k.Duration = report.Duration(time.Since(start)) }()
@@ -158,8 +171,26 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	if img.Kernel == nil {
 		job.Env = append(job.Env, loadreport.EnvArtifacts+"="+artifacts)
 	}
-	run, err := b.Run(ctx, job)
-	fillRun(&k, run, err)
+	cj, err := rc.lookup(&job, b.Name(), img, built.Runner)
+	if err != nil { // the cache is an optimisation: run everything
+		o.Progress.Note(fmt.Sprintf("%s: result cache: %v", e.Name, err))
+	}
+	if cj != nil && cj.cached > 0 {
+		o.Progress.Note(fmt.Sprintf("%s: %d of %d binaries cached", e.Name, cj.cached, cj.cached+len(job.Binaries)))
+	}
+	if len(job.Binaries) > 0 {
+		run, err := b.Run(ctx, job)
+		fillRun(&k, run, err)
+		if err := rc.store(&k, run, err, cj, artifacts); err != nil {
+			o.Progress.Note(fmt.Sprintf("%s: %v", e.Name, err))
+		}
+	}
+	if cj != nil {
+		k.Tests = append(k.Tests, cj.hits...)
+		if err := restoreArtifacts(artifacts, cj.artifacts); err != nil {
+			o.Progress.Note(err.Error())
+		}
+	}
 	if err := report.CollectArtifacts(&k, artifacts); err != nil {
 		o.Progress.Note(err.Error())
 	}
