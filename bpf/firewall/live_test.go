@@ -62,7 +62,8 @@ func TestLivePinFollowsReplace(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, fi.Mode().Perm()&0o077, "pin %s is mode %v", e.Name(), fi.Mode().Perm())
 	}
-	assert.ElementsMatch(t, []string{"blocklist_v4", "blocklist_v4_live", "blocklist_v6", "blocklist_v6_live", "stats"}, names,
+	assert.ElementsMatch(t, []string{"blocklist_v4", "blocklist_v4_live", "blocklist_v6", "blocklist_v6_live",
+		"hosts_v4", "hosts_v4_live", "hosts_v6", "hosts_v6_live", "active", "stats"}, names,
 		"no temporary pins are left behind")
 }
 
