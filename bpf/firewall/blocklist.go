@@ -76,7 +76,7 @@ func (fw *Firewall) target(p netip.Prefix) (*part, any) {
 
 // withInner runs fn on the live map that holds p (another process may
 // have swapped the set since Load), holding the writer lock.
-func (fw *Firewall) withInner(p netip.Prefix, fn func(inner *ebpf.Map, key any) error) error {
+func (fw *Firewall) withInner(p netip.Prefix, fn func(pt *part, inner *ebpf.Map, key any) error) error {
 	unlock, err := lockPinDir(fw.pinDir, fw.lockTimeout)
 	if err != nil {
 		return err
@@ -92,7 +92,7 @@ func (fw *Firewall) withInner(p netip.Prefix, fn func(inner *ebpf.Map, key any) 
 		return err
 	}
 	defer inner.Close()
-	return fn(inner, key)
+	return fn(pt, inner, key)
 }
 
 // Block adds p to the live blocklist. Blocking a prefix twice is not an error.
@@ -100,8 +100,17 @@ func (fw *Firewall) Block(p netip.Prefix) error {
 	if err := canonical(p); err != nil {
 		return fmt.Errorf("block: %w", err)
 	}
-	return fw.withInner(p, func(inner *ebpf.Map, key any) error {
-		if err := inner.Update(key, present, ebpf.UpdateAny); err != nil {
+	return fw.withInner(p, func(pt *part, inner *ebpf.Map, key any) error {
+		err := inner.Update(key, present, ebpf.UpdateAny)
+		if isFull(err) && isHost(p) {
+			bigger, gerr := fw.grow(pt, inner)
+			if gerr != nil {
+				return fmt.Errorf("block %s: %w", p, gerr)
+			}
+			defer bigger.Close()
+			err = bigger.Update(key, present, ebpf.UpdateAny)
+		}
+		if err != nil {
 			return fmt.Errorf("block %s: %w", p, err)
 		}
 		return nil
@@ -113,7 +122,7 @@ func (fw *Firewall) Unblock(p netip.Prefix) error {
 	if err := canonical(p); err != nil {
 		return fmt.Errorf("unblock: %w", err)
 	}
-	return fw.withInner(p, func(inner *ebpf.Map, key any) error {
+	return fw.withInner(p, func(_ *part, inner *ebpf.Map, key any) error {
 		if err := inner.Delete(key); err != nil {
 			if errors.Is(err, ebpf.ErrKeyNotExist) {
 				return fmt.Errorf("unblock %s: prefix is not blocked: %w", p, err)
@@ -231,20 +240,31 @@ func (fw *Firewall) editAll(ps []netip.Prefix, block bool) error {
 	if err != nil {
 		return err
 	}
-	defer closeAll(maps)
+	defer func() { closeAll(maps) }()
 	byPart := map[*part]*ebpf.Map{}
 	for i, p := range fw.parts() {
 		byPart[p] = maps[i]
 	}
 	// apply adds or removes p; with add, BPF_NOEXIST tells which prefixes
 	// were new, so an undo removes only those.
+	// A full host map is grown (swapped for a bigger copy) and the add
+	// retried there; undo then works on the bigger map.
 	apply := func(p netip.Prefix, add bool) error {
 		pt, key := fw.target(p)
-		m := byPart[pt]
-		if add {
-			return m.Update(key, present, ebpf.UpdateNoExist)
+		if !add {
+			return byPart[pt].Delete(key)
 		}
-		return m.Delete(key)
+		err := byPart[pt].Update(key, present, ebpf.UpdateNoExist)
+		if isFull(err) && isHost(p) {
+			bigger, gerr := fw.grow(pt, byPart[pt])
+			if gerr != nil {
+				return gerr
+			}
+			maps = append(maps, bigger) // closed with the others
+			byPart[pt] = bigger
+			err = bigger.Update(key, present, ebpf.UpdateNoExist)
+		}
+		return err
 	}
 	var done []netip.Prefix
 	for _, p := range ps {

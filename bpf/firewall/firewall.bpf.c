@@ -46,20 +46,17 @@ struct inner_v6 {
 	__type(value, __u8);
 };
 
-/* Not preallocated: an empty set costs nothing, and preallocating a
- * million elements at every swap would cost more than filling them. */
+/* Preallocated, and sized per set by user space (see FW_HOSTS_MIN). */
 struct hosts_inner_v4 {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, FW_MAX_RULES);
+	__uint(max_entries, FW_HOSTS_MIN);
 	__type(key, struct fw_host_v4);
 	__type(value, __u8);
 };
 
 struct hosts_inner_v6 {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, FW_MAX_RULES);
+	__uint(max_entries, FW_HOSTS_MIN);
 	__type(key, struct fw_host_v6);
 	__type(value, __u8);
 };

@@ -1,5 +1,5 @@
 bpflab-signature v1
 signer: bpflab release key 2026-11-25
 key-id: 117dab19fbb94263
-object-sha256: 97626a18a8dbf42a881a1a823246644c56f6096723cc6120184c1db4bdb71af6
-signature: jhyj6u7ir8VENdduQ3Gahvdj9H2VzoUwRWQgVfZQL8dsTbkSf5oSYNCOu4NO67SBrQmt3Ged/xH2x5twDeSVAw==
+object-sha256: 655502951c3ed0b1d8890229b5ca4d1fbbfb7d37fe2a4bdb5aa67907e2e0d083
+signature: /RriK4gwQcKLOyzabinmWe0AEfZqXWbr9b6AIYXpFUvF9k4gDL+nrzUboWqlw5fcXFn4J7dH0toeA9ZqO3PGAw==

@@ -82,9 +82,9 @@ func (fw *Firewall) ReplaceWith(prefixes []netip.Prefix, opts ReplaceOptions) (R
 	}
 	res := make([]built, 4)
 	fills := []func() (*ebpf.Map, bool, error){
-		func() (*ebpf.Map, bool, error) { return buildInner(fw.v4.hosts.spec, h4, opts.PerElement) },
+		func() (*ebpf.Map, bool, error) { return buildInner(hostSpec(fw.v4.hosts.spec, len(h4)), h4, opts.PerElement) },
 		func() (*ebpf.Map, bool, error) { return buildInner(fw.v4.trie.spec, t4, opts.PerElement) },
-		func() (*ebpf.Map, bool, error) { return buildInner(fw.v6.hosts.spec, h6, opts.PerElement) },
+		func() (*ebpf.Map, bool, error) { return buildInner(hostSpec(fw.v6.hosts.spec, len(h6)), h6, opts.PerElement) },
 		func() (*ebpf.Map, bool, error) { return buildInner(fw.v6.trie.spec, t6, opts.PerElement) },
 	}
 	var wg sync.WaitGroup
@@ -129,21 +129,10 @@ func buildInner[K any](spec *ebpf.MapSpec, keys []K, perElement bool) (*ebpf.Map
 	}
 	batch := !perElement && len(keys) > 0
 	if batch {
-		values := make([]uint8, min(len(keys), batchChunk))
-		for i := range values {
-			values[i] = present
-		}
-		for off := 0; off < len(keys); off += batchChunk {
-			end := min(off+batchChunk, len(keys))
-			_, err := m.BatchUpdate(keys[off:end], values[:end-off], nil)
-			if off == 0 && errors.Is(err, ebpf.ErrNotSupported) {
-				batch = false
-				break
-			}
-			if err != nil {
-				m.Close()
-				return nil, false, fmt.Errorf("fill new blocklist (batch at entry %d): %w", off, err)
-			}
+		batch, err = fillBatches(m, spec.Type, keys)
+		if err != nil {
+			m.Close()
+			return nil, false, err
 		}
 	}
 	if !batch {
@@ -155,4 +144,40 @@ func buildInner[K any](spec *ebpf.MapSpec, keys []K, perElement bool) (*ebpf.Map
 		}
 	}
 	return m, batch, nil
+}
+
+// fillBatches fills m with BPF_MAP_UPDATE_BATCH, reporting false (and
+// filling nothing) where the kernel has no batches for m's type. A hash
+// map is filled by two writers at once (its buckets lock separately; a
+// trie has one lock, so one writer).
+func fillBatches[K any](m *ebpf.Map, typ ebpf.MapType, keys []K) (bool, error) {
+	values := make([]uint8, min(len(keys), batchChunk))
+	for i := range values {
+		values[i] = present
+	}
+	fill := func(from, to int) error {
+		for off := from; off < to; off += batchChunk {
+			end := min(off+batchChunk, to)
+			if _, err := m.BatchUpdate(keys[off:end], values[:end-off], nil); err != nil {
+				return fmt.Errorf("fill new blocklist (batch at entry %d): %w", off, err)
+			}
+		}
+		return nil
+	}
+	// The first chunk alone tells whether batches work.
+	first := min(batchChunk, len(keys))
+	if err := fill(0, first); errors.Is(err, ebpf.ErrNotSupported) {
+		return false, nil
+	} else if err != nil {
+		return true, err
+	}
+	rest := keys[first:]
+	if typ != ebpf.Hash || len(rest) < 2*batchChunk {
+		return true, fill(first, len(keys))
+	}
+	mid := first + len(rest)/2
+	errs := make(chan error, 1)
+	go func() { errs <- fill(mid, len(keys)) }()
+	err := fill(first, mid)
+	return true, errors.Join(err, <-errs)
 }

@@ -28,6 +28,12 @@ struct fw_host_v6 {
 	__u8 addr[16];
 };
 
+/* The host maps are preallocated (filling one costs half as much as a
+ * trie or an unpreallocated hash) and sized to their set by user space;
+ * this is the size of the template and of an empty set. Kernels >= 5.10
+ * accept inner hash maps of any size. */
+#define FW_HOSTS_MIN 4096
+
 /* Slots of the outer maps: two generations, the live one named by the
  * one-element "active" array. A whole-set swap fills the other slot of
  * every outer map, then flips "active" with one update. */

@@ -8,8 +8,8 @@
 // minimal VM that has no other binaries.
 //
 // State lives in bpffs under PinRoot/<iface>/ (directory 0700, pins 0600):
-// the outer blocklist maps, the live tries (blocklist_v4_live, ...), the
-// stats map, the program and, on kernels with XDP links, the link. Every
+// the outer blocklist maps, the live inner maps (hosts_v4_live,
+// blocklist_v4_live, ...), the generation map "active", the stats map, the program and, on kernels with XDP links, the link. Every
 // command checks its input before it touches anything; bad input (a bad or
 // ambiguous CIDR, an unknown interface, nothing attached, bpffs not
 // mounted, missing privileges, a malformed policy file, a concurrent writer)
