@@ -82,9 +82,13 @@ func (fw *Firewall) ReplaceWith(prefixes []netip.Prefix, opts ReplaceOptions) (R
 	}
 	res := make([]built, 4)
 	fills := []func() (*ebpf.Map, bool, error){
-		func() (*ebpf.Map, bool, error) { return buildInner(hostSpec(fw.v4.hosts.spec, len(h4)), h4, opts.PerElement) },
+		func() (*ebpf.Map, bool, error) {
+			return buildInner(hostSpec(fw.v4.hosts.spec, len(h4)), h4, opts.PerElement)
+		},
 		func() (*ebpf.Map, bool, error) { return buildInner(fw.v4.trie.spec, t4, opts.PerElement) },
-		func() (*ebpf.Map, bool, error) { return buildInner(hostSpec(fw.v6.hosts.spec, len(h6)), h6, opts.PerElement) },
+		func() (*ebpf.Map, bool, error) {
+			return buildInner(hostSpec(fw.v6.hosts.spec, len(h6)), h6, opts.PerElement)
+		},
 		func() (*ebpf.Map, bool, error) { return buildInner(fw.v6.trie.spec, t6, opts.PerElement) },
 	}
 	var wg sync.WaitGroup
