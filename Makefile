@@ -43,10 +43,13 @@ test: lint kernels unit matrix
 # Benchmarks: the host-side ones (e.g. bpf/firewall) 3 times each; then the
 # backends per kernel once ($BPFLAB_BENCH_KERNELS, default 5.10,7.x; boots
 # repeat $BPFLAB_BENCH_BOOTS times inside) with the ratios table, and the
-# slow qemu-vs-vng verdict comparison (TestBackendsAgree).
+# slow qemu-vs-vng verdict comparison (TestBackendsAgree); last the per-kernel
+# figures of internal/benchsuite as a matrix job (host + the same kernels).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x $$($(GO) list ./... | grep -v /internal/bench)
 	BPFLAB_SLOW=1 $(GO) test -count=1 -timeout 2h -run TestBackendsAgree -bench . -benchtime 1x -v ./internal/bench
+	$(OUT)/bpflab matrix --bench . --kernels host,$${BPFLAB_BENCH_KERNELS:-5.10,7.x} -j 1 --timeout 90m --binary-timeout 80m \
+		--json $(OUT)/bench-matrix.json --bench-json $(OUT)/bench.json
 
 clean:
 	rm -rf $(OUT) .cache

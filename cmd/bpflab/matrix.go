@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/bpflab/bpflab/internal/benchsuite"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/matrix"
 	"github.com/bpflab/bpflab/internal/vm"
@@ -38,6 +39,8 @@ func runMatrix(ctx context.Context, args []string) error {
 	manifest := fs.String("manifest", "", "kernel manifest (default kernels/manifest of the repository)")
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
 	fresh := fs.Bool("fresh", false, "run every test binary, ignoring cached passing results")
+	bench := fs.String("bench", "", "run the benchmarks matching `REGEX` (internal/benchsuite) instead of the scenarios")
+	benchJSON := fs.String("bench-json", "", "with --bench, write the figures per kernel to `FILE`")
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -95,8 +98,8 @@ func runMatrix(ctx context.Context, args []string) error {
 		CacheDir: *cache, Kernels: names, Shard: sh, Packages: splitList(*pkgs), Run: *run,
 		Backend: *backendName, DefaultBackend: defaultBackend,
 		Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
-		Fresh: *fresh,
-		Host:  host.New(*binTimeout + time.Minute),
+		Fresh: *fresh, Bench: *bench,
+		Host: host.New(*binTimeout + time.Minute),
 		NewBackend: func(name, runner string) (vm.Backend, error) {
 			if name == "vng" {
 				if err := vng.Available(); err != nil {
@@ -118,7 +121,13 @@ func runMatrix(ctx context.Context, args []string) error {
 	}
 
 	m.DefaultBackend = defaultBackend
-	return out.finish(m, baseline)
+	err = out.finish(m, baseline)
+	if *bench != "" {
+		if berr := benchsuite.Report(os.Stdout, m, *benchJSON); berr != nil {
+			return errors.Join(err, berr)
+		}
+	}
+	return err
 }
 
 // splitList splits a comma-separated flag value, dropping blanks ("" is the

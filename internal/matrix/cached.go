@@ -29,12 +29,13 @@ const maxCachedArtifacts = 1 << 20
 type results struct {
 	cache  *resultcache.Cache
 	hasher resultcache.Hasher
+	read   bool // false: store passes, reuse nothing (Options.Fresh)
 }
 
 // openResults opens the result cache next to the kernels, or returns nil
-// (every binary runs) when o.Fresh is set.
+// for benchmark runs (their point is the run itself).
 func openResults(o Options) (*results, error) {
-	if o.Fresh {
+	if o.Bench != "" {
 		return nil, nil
 	}
 	dir := o.CacheDir
@@ -49,7 +50,7 @@ func openResults(o Options) (*results, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &results{cache: c}, nil
+	return &results{cache: c, read: !o.Fresh}, nil
 }
 
 // cachedJob is a kernel's job split into what must run and what the cache
@@ -95,7 +96,7 @@ func (r *results) lookup(job *vm.Job, backend string, img *kernel.Image, runner 
 		bin := in
 		bin.Binary, bin.Args = h, b.Args
 		k := bin.Key()
-		if e := r.cache.Get(k); e != nil {
+		if e := r.get(k); e != nil {
 			cj.hits = append(cj.hits, e.Tests...)
 			for n, d := range e.Artifacts {
 				cj.artifacts[n] = d
@@ -108,6 +109,13 @@ func (r *results) lookup(job *vm.Job, backend string, img *kernel.Image, runner 
 	}
 	job.Binaries = run
 	return cj, nil
+}
+
+func (r *results) get(k resultcache.Key) *resultcache.Entry {
+	if !r.read {
+		return nil
+	}
+	return r.cache.Get(k)
 }
 
 // keyEnv is the environment as it decides a run: the artifacts directory

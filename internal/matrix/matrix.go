@@ -47,10 +47,13 @@ type Options struct {
 	NewBackend func(name, runner string) (vm.Backend, error)
 	// Host is the backend for the host kernel.
 	Host vm.Backend
-	// Fresh runs every binary, ignoring and not consulting the result
-	// cache (passing runs are still stored). Set it for any run whose
-	// point is to execute again (--fresh, repeated runs).
+	// Fresh runs every binary without consulting the result cache
+	// (passing runs are still stored). Set it for any run whose point is
+	// to execute again (--fresh, repeated runs).
 	Fresh bool
+	// Bench, when set, runs the benchmarks matching it (go test -bench)
+	// of BenchPackage instead of the scenarios, never from the cache.
+	Bench string
 }
 
 // Run executes the matrix and returns its report. The error is for
@@ -66,7 +69,7 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
-	pkgs, err := Discover(o.Root, o.Packages)
+	pkgs, err := packages(o)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +156,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	o.Progress.Phase(e.Name, "run")
 	job := vm.Job{
 		Kernel:   img.Kernel,
-		Binaries: built.Jobs(o.Run, o.BinaryTimeout),
+		Binaries: jobs(o, built),
 		Modules:  []string{"veth"},
 		Tools:    o.Tools,
 		WorkDir:  filepath.Join(o.WorkDir, "kernels", e.Name),
@@ -181,6 +184,9 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	if len(job.Binaries) > 0 {
 		run, err := b.Run(ctx, job)
 		fillRun(&k, run, err)
+		if o.Bench != "" {
+			addBenchTests(&k, run)
+		}
 		if err := rc.store(&k, run, err, cj, artifacts); err != nil {
 			o.Progress.Note(fmt.Sprintf("%s: %v", e.Name, err))
 		}

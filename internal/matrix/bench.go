@@ -1,0 +1,85 @@
+package matrix
+
+import (
+	"bufio"
+	"bytes"
+	"regexp"
+
+	"github.com/bpflab/bpflab/harness/report"
+	"github.com/bpflab/bpflab/internal/vm"
+)
+
+// BenchPackage holds the benchmarks `bpflab matrix --bench` runs in every
+// kernel instead of the scenarios (see internal/benchsuite).
+const BenchPackage = "internal/benchsuite"
+
+// packages are the packages the run builds: the scenarios, or with
+// Options.Bench the benchmark suite alone.
+func packages(o Options) ([]string, error) {
+	if o.Bench != "" {
+		return []string{BenchPackage}, nil
+	}
+	return Discover(o.Root, o.Packages)
+}
+
+// jobs are the binaries with their flags: tests, or benchmarks (no tests,
+// each benchmark once: the suite repeats its own rounds and writes its
+// figures as artifacts).
+func jobs(o Options, built *Built) []vm.Binary {
+	if o.Bench == "" {
+		return built.Jobs(o.Run, o.BinaryTimeout)
+	}
+	var bins []vm.Binary
+	for _, bin := range built.Binaries {
+		bin.Args = []string{"-test.v", "-test.run=^$", "-test.bench=" + o.Bench, "-test.benchtime=1x",
+			"-test.timeout=" + o.BinaryTimeout.String()}
+		bins = append(bins, bin)
+	}
+	return bins
+}
+
+var (
+	benchDone = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+\d+(?:\.\d+)? ns/op`)
+	benchFail = regexp.MustCompile(`^\s*--- (FAIL|SKIP): (Benchmark\S+?)(?:-\d+)?(?: \(|$)`)
+)
+
+// benchTests turns benchmark output into tests, one per benchmark: passed
+// when it printed its result line, failed or skipped as its "---" line
+// says (go test prints no "--- PASS" for benchmarks).
+func benchTests(run *vm.Run) []report.Test {
+	if run == nil {
+		return nil
+	}
+	var tests []report.Test
+	for _, r := range run.Results {
+		sc := bufio.NewScanner(bytes.NewReader(r.Output))
+		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+		for sc.Scan() {
+			line := sc.Text()
+			if m := benchDone.FindStringSubmatch(line); m != nil {
+				tests = append(tests, report.Test{Package: r.Binary, Name: m[1], Status: report.Pass})
+			} else if m := benchFail.FindStringSubmatch(line); m != nil {
+				st := report.Fail
+				if m[1] == "SKIP" {
+					st = report.Skip
+				}
+				tests = append(tests, report.Test{Package: r.Binary, Name: m[2], Status: st, Reason: line, Output: string(r.Output)})
+			}
+		}
+	}
+	return tests
+}
+
+// addBenchTests adds the benchmarks' outcomes to k, except those the go
+// test parser already reported (a failure with its duration).
+func addBenchTests(k *report.Kernel, run *vm.Run) {
+	seen := map[string]bool{}
+	for _, t := range k.Tests {
+		seen[t.Package+" "+t.Name] = true
+	}
+	for _, t := range benchTests(run) {
+		if !seen[t.Package+" "+t.Name] {
+			k.Tests = append(k.Tests, t)
+		}
+	}
+}
