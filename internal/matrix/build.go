@@ -89,9 +89,14 @@ func Build(ctx context.Context, root, dir string, pkgs []string) (*Built, error)
 	if out, err := goCmd(ctx, root, "build", "-trimpath", "-buildvcs=false", "-o", b.Runner, "./cmd/bpflab-guest"); err != nil {
 		return nil, fmt.Errorf("build guest runner: %w\n%s", err, out)
 	}
+	together := buildTogether(ctx, root, dir, pkgs)
 	for _, p := range pkgs {
 		bin := filepath.Join(dir, strings.ReplaceAll(p, "/", "_")+".test")
-		out, err := goCmd(ctx, root, "test", "-c", "-trimpath", "-buildvcs=false", "-o", bin, "./"+p)
+		var out string
+		var err error
+		if !together {
+			out, err = goCmd(ctx, root, "test", "-c", "-trimpath", "-buildvcs=false", "-o", bin, "./"+p)
+		}
 		switch {
 		case err != nil:
 			b.Broken = append(b.Broken, report.Test{Package: p, Name: report.BuildTest, Status: report.Fail,
@@ -104,6 +109,43 @@ func Build(ctx context.Context, root, dir string, pkgs []string) (*Built, error)
 		}
 	}
 	return b, nil
+}
+
+// buildTogether builds every package's test binary with one `go test -c`,
+// which compiles and links them in parallel (a warm rerun is mostly
+// linking), renaming each <base>.test to the name Build uses. It reports
+// false when that failed (a package does not compile, two share a base
+// name); Build then builds one by one, which says which package broke.
+func buildTogether(ctx context.Context, root, dir string, pkgs []string) bool {
+	bases := map[string]string{}
+	args := []string{"test", "-c", "-trimpath", "-buildvcs=false", "-o", ""}
+	for _, p := range pkgs {
+		base := filepath.Base(p)
+		if _, dup := bases[base]; dup {
+			return false
+		}
+		bases[base] = p
+		args = append(args, "./"+p)
+	}
+	tmp, err := os.MkdirTemp(dir, ".together-")
+	if err != nil {
+		return false
+	}
+	defer os.RemoveAll(tmp)
+	args[5] = tmp + string(filepath.Separator)
+	if _, err := goCmd(ctx, root, args...); err != nil {
+		return false
+	}
+	for base, p := range bases {
+		from := filepath.Join(tmp, base+".test")
+		if !exists(from) { // no tests in p
+			continue
+		}
+		if err := os.Rename(from, filepath.Join(dir, strings.ReplaceAll(p, "/", "_")+".test")); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Jobs returns the binaries with their test flags. -test.timeout makes a
