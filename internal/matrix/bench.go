@@ -22,6 +22,15 @@ func packages(o Options) ([]string, error) {
 	return Discover(o.Root, o.Packages)
 }
 
+// tools are the host tools carried into VMs: bpftool for the interop
+// scenario, and nft for the benchmark that compares XDP with nftables.
+func tools(o Options) []string {
+	if o.Bench != "" {
+		return []string{"bpftool", "nft"}
+	}
+	return []string{"bpftool"}
+}
+
 // jobs are the binaries with their flags: tests, or benchmarks (no tests,
 // each benchmark once: the suite repeats its own rounds and writes its
 // figures as artifacts).

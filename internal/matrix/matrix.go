@@ -251,7 +251,7 @@ func (o *Options) defaults() {
 		o.Progress = quiet{}
 	}
 	if o.Tools == nil {
-		o.Tools = vm.FindTools("bpftool")
+		o.Tools = vm.FindTools(tools(*o)...)
 	}
 }
 
