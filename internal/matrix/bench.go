@@ -31,6 +31,15 @@ func tools(o Options) []string {
 	return []string{"bpftool"}
 }
 
+// modules are loaded before the binaries: veth for the topologies, and
+// for benchmarks nf_tables (with nfnetlink) for the nftables side.
+func modules(o Options) []string {
+	if o.Bench != "" {
+		return []string{"veth", "nf_tables"}
+	}
+	return []string{"veth"}
+}
+
 // jobs are the binaries with their flags: tests, or benchmarks (no tests,
 // each benchmark once: the suite repeats its own rounds and writes its
 // figures as artifacts).
