@@ -186,9 +186,13 @@ func Open(opts Options) (*Firewall, error) {
 		{firewallMapActive, &fw.objs.Active},
 		{firewallMapStats, &fw.objs.Stats},
 	}
-	for _, m := range maps {
+	for i, m := range maps {
 		path := filepath.Join(opts.PinDir, m.name)
 		pinned, err := ebpf.LoadPinnedMap(path, nil)
+		if errors.Is(err, os.ErrNotExist) && i > 0 {
+			fw.Close()
+			return nil, fmt.Errorf("open %s: the pins in %s were made by a different firewall version (no %s); detach and attach again", path, opts.PinDir, m.name)
+		}
 		if errors.Is(err, os.ErrNotExist) {
 			fw.Close()
 			return nil, fmt.Errorf("open %s: %w", path, ErrNotPinned)

@@ -121,3 +121,17 @@ func TestOpenNothingPinned(t *testing.T) {
 	_, err := firewall.Open(firewall.Options{PinDir: dir})
 	assert.ErrorIs(t, err, firewall.ErrNotPinned)
 }
+
+// TestOpenOlderPins: a pin dir from a firewall without host maps (only the
+// tries and stats) is named as a different version, not as "nothing
+// pinned".
+func TestOpenOlderPins(t *testing.T) {
+	dir := bpffsDir(t)
+	fw := load(t, firewall.Options{PinDir: dir})
+	require.NoError(t, fw.Block(netip.MustParsePrefix("198.51.100.1/32")))
+	require.NoError(t, os.Remove(filepath.Join(dir, "hosts_v4")))
+	_, err := firewall.Open(firewall.Options{PinDir: dir})
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, firewall.ErrNotPinned)
+	assert.ErrorContains(t, err, "different firewall version (no hosts_v4)")
+}
