@@ -3,6 +3,7 @@ package matrix
 import (
 	"bufio"
 	"bytes"
+	"path/filepath"
 	"regexp"
 
 	"github.com/bpflab/bpflab/harness/report"
@@ -32,12 +33,24 @@ func tools(o Options) []string {
 }
 
 // modules are loaded before the binaries: veth for the topologies, and
-// for benchmarks nf_tables (with nfnetlink) for the nftables side.
-func modules(o Options) []string {
-	if o.Bench != "" {
-		return []string{"veth", "nf_tables"}
+// for benchmarks nf_tables (with nfnetlink) for the nftables side, after
+// the crc32c provider its libcrc32c asks the crypto API for (a module the
+// guest would otherwise have to autoload: crc32c_generic up to 6.x,
+// crc32c_cryptoapi in 7.x). The host's modprobe finds all that itself.
+func modules(o Options, k *vm.Kernel) []string {
+	if o.Bench == "" {
+		return []string{"veth"}
 	}
-	return []string{"veth"}
+	mods := []string{"veth"}
+	if k != nil && k.ModulesDir != "" {
+		for _, name := range []string{"crc32c_generic", "crc32c-cryptoapi"} {
+			if m, _ := filepath.Glob(filepath.Join(k.ModulesDir, "kernel", "crypto", name+".ko*")); len(m) > 0 {
+				mods = append(mods, name)
+				break
+			}
+		}
+	}
+	return append(mods, "nf_tables")
 }
 
 // jobs are the binaries with their flags: tests, or benchmarks (no tests,

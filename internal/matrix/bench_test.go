@@ -35,3 +35,11 @@ func TestBenchJobsAndTests(t *testing.T) {
 	}, got)
 	assert.Len(t, k.Tests, 4, "the failure the go test parser reported is not added twice")
 }
+
+func TestBenchModules(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir+"/kernel/crypto/crc32c_generic.ko.xz", "")
+	assert.Equal(t, []string{"veth"}, modules(Options{}, &vm.Kernel{ModulesDir: dir}))
+	assert.Equal(t, []string{"veth", "crc32c_generic", "nf_tables"}, modules(Options{Bench: "."}, &vm.Kernel{ModulesDir: dir}))
+	assert.Equal(t, []string{"veth", "nf_tables"}, modules(Options{Bench: "."}, nil), "the host's modprobe resolves them")
+}

@@ -157,7 +157,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	job := vm.Job{
 		Kernel:   img.Kernel,
 		Binaries: jobs(o, built),
-		Modules:  modules(o),
+		Modules:  modules(o, img.Kernel),
 		Tools:    o.Tools,
 		WorkDir:  filepath.Join(o.WorkDir, "kernels", e.Name),
 		Timeout:  o.Timeout,
