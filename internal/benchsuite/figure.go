@@ -114,7 +114,7 @@ func Add(release string, figs ...Figure) error {
 func Collect(m *report.Matrix) ([]Sheet, error) {
 	var sheets []Sheet
 	for _, k := range m.Kernels {
-		s := Sheet{Kernel: k.Name, Release: k.Release, Accel: k.Accel}
+		s := Sheet{Kernel: k.Name, Release: k.Release, Accel: k.Accel, Figures: []Figure{}}
 		for _, p := range k.Artifacts {
 			if !strings.HasPrefix(filepath.Base(p), "bench-") || !strings.HasSuffix(p, ".json") {
 				continue
