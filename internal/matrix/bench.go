@@ -33,24 +33,34 @@ func tools(o Options) []string {
 }
 
 // modules are loaded before the binaries: veth for the topologies, and
-// for benchmarks nf_tables (with nfnetlink) for the nftables side, after
-// the crc32c provider its libcrc32c asks the crypto API for (a module the
-// guest would otherwise have to autoload: crc32c_generic up to 6.x,
-// crc32c_cryptoapi in 7.x). The host's modprobe finds all that itself.
+// for benchmarks nf_tables (with nfnetlink) for the nftables side, with
+// what the kernel would otherwise request by alias, which a guest cannot
+// autoload: the crc32c provider libcrc32c asks the crypto API for
+// (crc32c_generic up to 6.x, crc32c-cryptoapi in 7.x) and the counter
+// expression and object reference where they are modules (5.10). Each is
+// taken only where the kernel has it as a module file; the host's
+// modprobe finds all that itself.
 func modules(o Options, k *vm.Kernel) []string {
 	if o.Bench == "" {
 		return []string{"veth"}
 	}
 	mods := []string{"veth"}
-	if k != nil && k.ModulesDir != "" {
-		for _, name := range []string{"crc32c_generic", "crc32c-cryptoapi"} {
-			if m, _ := filepath.Glob(filepath.Join(k.ModulesDir, "kernel", "crypto", name+".ko*")); len(m) > 0 {
+	optional := func(dir string, names ...string) {
+		if k == nil || k.ModulesDir == "" {
+			return
+		}
+		for _, name := range names {
+			if m, _ := filepath.Glob(filepath.Join(k.ModulesDir, "kernel", dir, name+".ko*")); len(m) > 0 {
 				mods = append(mods, name)
-				break
+				return
 			}
 		}
 	}
-	return append(mods, "nf_tables")
+	optional("crypto", "crc32c_generic", "crc32c-cryptoapi")
+	mods = append(mods, "nf_tables")
+	optional("net/netfilter", "nft_counter")
+	optional("net/netfilter", "nft_objref")
+	return mods
 }
 
 // jobs are the binaries with their flags: tests, or benchmarks (no tests,

@@ -39,7 +39,9 @@ func TestBenchJobsAndTests(t *testing.T) {
 func TestBenchModules(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir+"/kernel/crypto/crc32c_generic.ko.xz", "")
+	write(t, dir+"/kernel/net/netfilter/nft_counter.ko", "")
 	assert.Equal(t, []string{"veth"}, modules(Options{}, &vm.Kernel{ModulesDir: dir}))
-	assert.Equal(t, []string{"veth", "crc32c_generic", "nf_tables"}, modules(Options{Bench: "."}, &vm.Kernel{ModulesDir: dir}))
+	assert.Equal(t, []string{"veth", "crc32c_generic", "nf_tables", "nft_counter"}, modules(Options{Bench: "."}, &vm.Kernel{ModulesDir: dir}),
+		"only the optional modules this kernel has as files")
 	assert.Equal(t, []string{"veth", "nf_tables"}, modules(Options{Bench: "."}, nil), "the host's modprobe resolves them")
 }
