@@ -44,13 +44,17 @@ test: lint kernels unit matrix
 # Benchmarks: the host-side ones (e.g. bpf/firewall) 3 times each; then the
 # backends per kernel once ($BPFLAB_BENCH_KERNELS, default 5.10,7.x; boots
 # repeat $BPFLAB_BENCH_BOOTS times inside) with the ratios table, and the
-# slow qemu-vs-vng verdict comparison (TestBackendsAgree). The guard's
-# bpf() cost runs in a 6.12 VM: it needs a kernel that loads BPF LSM programs.
+# slow qemu-vs-vng verdict comparison (TestBackendsAgree); the guard's bpf()
+# cost in a 6.12 VM (a kernel that loads BPF LSM programs); the bare-boot
+# floor per architecture; last the per-kernel figures of internal/benchsuite
+# as a matrix job (host + the same kernels).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x $$($(GO) list ./... | grep -v /internal/bench)
 	CGO_ENABLED=0 $(GO) test -count=1 -exec '$(CURDIR)/$(OUT)/bpflab exec --kernel 6.12' -run '^$$' -bench BenchmarkGuard -benchtime 1x ./scenarios/guard
 	BPFLAB_SLOW=1 $(GO) test -count=1 -timeout 2h -run TestBackendsAgree -bench 'BenchmarkBackends' -benchtime 1x -v ./internal/bench
 	$(GO) test -count=1 -timeout 1h -run '^$$' -bench BenchmarkArchFloor -benchtime 3x ./internal/bench
+	$(OUT)/bpflab matrix --bench . --kernels host,$${BPFLAB_BENCH_KERNELS:-5.10,7.x} -j 1 --timeout 90m --binary-timeout 80m \
+		--json $(OUT)/bench-matrix.json --bench-json $(OUT)/bench.json
 
 # Coverage-guided fuzzing of the XDP firewall against its model on the host
 # kernel (root), for a bounded time; a finding lands in

@@ -33,7 +33,8 @@ func canonical(p netip.Prefix) error {
 	return nil
 }
 
-// Fixed-size LPM keys, laid out like struct fw_lpm_v4/v6 in firewall.h.
+// Fixed-size keys, laid out like struct fw_lpm_v4/v6 and fw_host_v4/v6 in
+// firewall.h.
 func keyV4(p netip.Prefix) firewallFwLpmV4 {
 	return firewallFwLpmV4{Prefixlen: uint32(p.Bits()), Addr: p.Addr().As4()}
 }
@@ -42,37 +43,56 @@ func keyV6(p netip.Prefix) firewallFwLpmV6 {
 	return firewallFwLpmV6{Prefixlen: uint32(p.Bits()), Addr: p.Addr().As16()}
 }
 
-// currentInner returns the trie held in slot 0 of outer; the caller closes it.
-func currentInner(outer *ebpf.Map) (*ebpf.Map, error) {
+func hostV4(p netip.Prefix) firewallFwHostV4 { return firewallFwHostV4{Addr: p.Addr().As4()} }
+
+func hostV6(p netip.Prefix) firewallFwHostV6 { return firewallFwHostV6{Addr: p.Addr().As16()} }
+
+// isHost reports whether p is a single address (/32, /128): those live in
+// the family's hash map, everything else in its trie.
+func isHost(p netip.Prefix) bool { return p.Bits() == p.Addr().BitLen() }
+
+// currentInner returns the inner map held in slot gen of outer; the caller
+// closes it.
+func currentInner(outer *ebpf.Map, gen uint32) (*ebpf.Map, error) {
 	var inner *ebpf.Map
-	if err := outer.Lookup(uint32(0), &inner); err != nil {
+	if err := outer.Lookup(gen, &inner); err != nil {
 		return nil, fmt.Errorf("look up current inner map of %s: %w", outer, err)
 	}
 	return inner, nil
 }
 
-func (fw *Firewall) familyOf(p netip.Prefix) (*family, any) {
-	if p.Addr().Is4() {
-		return &fw.v4, keyV4(p)
+// target returns the part holding p and p's key in it.
+func (fw *Firewall) target(p netip.Prefix) (*part, any) {
+	switch {
+	case p.Addr().Is4() && isHost(p):
+		return &fw.v4.hosts, hostV4(p)
+	case p.Addr().Is4():
+		return &fw.v4.trie, keyV4(p)
+	case isHost(p):
+		return &fw.v6.hosts, hostV6(p)
 	}
-	return &fw.v6, keyV6(p)
+	return &fw.v6.trie, keyV6(p)
 }
 
-// withInner runs fn on the trie for p's address family that is live now
-// (another process may have swapped it since Load), holding the writer lock.
-func (fw *Firewall) withInner(p netip.Prefix, fn func(inner *ebpf.Map, key any) error) error {
+// withInner runs fn on the live map that holds p (another process may
+// have swapped the set since Load), holding the writer lock.
+func (fw *Firewall) withInner(p netip.Prefix, fn func(pt *part, inner *ebpf.Map, key any) error) error {
 	unlock, err := lockPinDir(fw.pinDir, fw.lockTimeout)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	f, key := fw.familyOf(p)
-	inner, err := f.open(fw.pinDir)
+	gen, err := fw.generation()
+	if err != nil {
+		return err
+	}
+	pt, key := fw.target(p)
+	inner, err := pt.open(fw.pinDir, gen)
 	if err != nil {
 		return err
 	}
 	defer inner.Close()
-	return fn(inner, key)
+	return fn(pt, inner, key)
 }
 
 // Block adds p to the live blocklist. Blocking a prefix twice is not an error.
@@ -80,8 +100,17 @@ func (fw *Firewall) Block(p netip.Prefix) error {
 	if err := canonical(p); err != nil {
 		return fmt.Errorf("block: %w", err)
 	}
-	return fw.withInner(p, func(inner *ebpf.Map, key any) error {
-		if err := inner.Update(key, present, ebpf.UpdateAny); err != nil {
+	return fw.withInner(p, func(pt *part, inner *ebpf.Map, key any) error {
+		err := inner.Update(key, present, ebpf.UpdateAny)
+		if isFull(err) && isHost(p) {
+			bigger, gerr := fw.grow(pt, inner)
+			if gerr != nil {
+				return fmt.Errorf("block %s: %w", p, gerr)
+			}
+			defer bigger.Close()
+			err = bigger.Update(key, present, ebpf.UpdateAny)
+		}
+		if err != nil {
 			return fmt.Errorf("block %s: %w", p, err)
 		}
 		return nil
@@ -93,7 +122,7 @@ func (fw *Firewall) Unblock(p netip.Prefix) error {
 	if err := canonical(p); err != nil {
 		return fmt.Errorf("unblock: %w", err)
 	}
-	return fw.withInner(p, func(inner *ebpf.Map, key any) error {
+	return fw.withInner(p, func(_ *part, inner *ebpf.Map, key any) error {
 		if err := inner.Delete(key); err != nil {
 			if errors.Is(err, ebpf.ErrKeyNotExist) {
 				return fmt.Errorf("unblock %s: prefix is not blocked: %w", p, err)
@@ -104,29 +133,74 @@ func (fw *Firewall) Unblock(p netip.Prefix) error {
 	})
 }
 
+// liveMaps opens the four live maps, in parts() order; close them with
+// closeAll.
+func (fw *Firewall) liveMaps() ([]*ebpf.Map, error) {
+	gen, err := fw.generation()
+	if err != nil {
+		return nil, err
+	}
+	var maps []*ebpf.Map
+	for _, p := range fw.parts() {
+		m, err := p.open(fw.pinDir, gen)
+		if err != nil {
+			closeAll(maps)
+			return nil, err
+		}
+		maps = append(maps, m)
+	}
+	return maps, nil
+}
+
+func closeAll(maps []*ebpf.Map) {
+	for _, m := range maps {
+		m.Close()
+	}
+}
+
+// eachPrefix calls fn with every prefix of the live maps (in parts()
+// order: IPv4 hosts, IPv4 trie, IPv6 hosts, IPv6 trie).
+func eachPrefix(maps []*ebpf.Map, fn func(netip.Prefix)) error {
+	steps := []struct {
+		name string
+		run  func(m *ebpf.Map) error
+	}{
+		{"IPv4 hosts", func(m *ebpf.Map) error {
+			return eachKey(m, func(k firewallFwHostV4) { fn(netip.PrefixFrom(netip.AddrFrom4(k.Addr), 32)) })
+		}},
+		{"IPv4 blocklist", func(m *ebpf.Map) error {
+			return eachKey(m, func(k firewallFwLpmV4) {
+				fn(netip.PrefixFrom(netip.AddrFrom4(k.Addr), int(k.Prefixlen)))
+			})
+		}},
+		{"IPv6 hosts", func(m *ebpf.Map) error {
+			return eachKey(m, func(k firewallFwHostV6) { fn(netip.PrefixFrom(netip.AddrFrom16(k.Addr), 128)) })
+		}},
+		{"IPv6 blocklist", func(m *ebpf.Map) error {
+			return eachKey(m, func(k firewallFwLpmV6) {
+				fn(netip.PrefixFrom(netip.AddrFrom16(k.Addr), int(k.Prefixlen)))
+			})
+		}},
+	}
+	for i, st := range steps {
+		if err := st.run(maps[i]); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+	}
+	return nil
+}
+
 // Blocked lists the prefixes in the live blocklists, sorted: IPv4 first,
 // then by address and prefix length.
 func (fw *Firewall) Blocked() ([]netip.Prefix, error) {
+	maps, err := fw.liveMaps()
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(maps)
 	var out []netip.Prefix
-	v4, err := fw.v4.open(fw.pinDir)
-	if err != nil {
+	if err := eachPrefix(maps, func(p netip.Prefix) { out = append(out, p) }); err != nil {
 		return nil, err
-	}
-	defer v4.Close()
-	if err := eachKey(v4, func(k firewallFwLpmV4) {
-		out = append(out, netip.PrefixFrom(netip.AddrFrom4(k.Addr), int(k.Prefixlen)))
-	}); err != nil {
-		return nil, fmt.Errorf("IPv4 blocklist: %w", err)
-	}
-	v6, err := fw.v6.open(fw.pinDir)
-	if err != nil {
-		return nil, err
-	}
-	defer v6.Close()
-	if err := eachKey(v6, func(k firewallFwLpmV6) {
-		out = append(out, netip.PrefixFrom(netip.AddrFrom16(k.Addr), int(k.Prefixlen)))
-	}); err != nil {
-		return nil, fmt.Errorf("IPv6 blocklist: %w", err)
 	}
 	slices.SortFunc(out, func(a, b netip.Prefix) int {
 		if c := a.Addr().Compare(b.Addr()); c != 0 {
@@ -162,27 +236,35 @@ func (fw *Firewall) editAll(ps []netip.Prefix, block bool) error {
 		return fmt.Errorf("%s: %w", verb, err)
 	}
 	defer unlock()
-	v4, err := fw.v4.open(fw.pinDir)
+	maps, err := fw.liveMaps()
 	if err != nil {
 		return err
 	}
-	defer v4.Close()
-	v6, err := fw.v6.open(fw.pinDir)
-	if err != nil {
-		return err
+	defer func() { closeAll(maps) }()
+	byPart := map[*part]*ebpf.Map{}
+	for i, p := range fw.parts() {
+		byPart[p] = maps[i]
 	}
-	defer v6.Close()
 	// apply adds or removes p; with add, BPF_NOEXIST tells which prefixes
 	// were new, so an undo removes only those.
+	// A full host map is grown (swapped for a bigger copy) and the add
+	// retried there; undo then works on the bigger map.
 	apply := func(p netip.Prefix, add bool) error {
-		m, key := v6, any(keyV6(p))
-		if p.Addr().Is4() {
-			m, key = v4, keyV4(p)
+		pt, key := fw.target(p)
+		if !add {
+			return byPart[pt].Delete(key)
 		}
-		if add {
-			return m.Update(key, present, ebpf.UpdateNoExist)
+		err := byPart[pt].Update(key, present, ebpf.UpdateNoExist)
+		if isFull(err) && isHost(p) {
+			bigger, gerr := fw.grow(pt, byPart[pt])
+			if gerr != nil {
+				return gerr
+			}
+			maps = append(maps, bigger) // closed with the others
+			byPart[pt] = bigger
+			err = bigger.Update(key, present, ebpf.UpdateNoExist)
 		}
-		return m.Delete(key)
+		return err
 	}
 	var done []netip.Prefix
 	for _, p := range ps {
@@ -209,20 +291,19 @@ func (fw *Firewall) editAll(ps []netip.Prefix, block bool) error {
 
 // Entries counts the prefixes in the live blocklists.
 func (fw *Firewall) Entries() (v4, v6 int, err error) {
-	m4, err := fw.v4.open(fw.pinDir)
+	maps, err := fw.liveMaps()
 	if err != nil {
 		return 0, 0, err
 	}
-	defer m4.Close()
-	if err := eachKey(m4, func(firewallFwLpmV4) { v4++ }); err != nil {
-		return 0, 0, err
-	}
-	m6, err := fw.v6.open(fw.pinDir)
+	defer closeAll(maps)
+	err = eachPrefix(maps, func(p netip.Prefix) {
+		if p.Addr().Is4() {
+			v4++
+		} else {
+			v6++
+		}
+	})
 	if err != nil {
-		return 0, 0, err
-	}
-	defer m6.Close()
-	if err := eachKey(m6, func(firewallFwLpmV6) { v6++ }); err != nil {
 		return 0, 0, err
 	}
 	return v4, v6, nil

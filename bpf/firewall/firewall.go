@@ -63,6 +63,12 @@ func (m Mode) flags() (link.XDPAttachFlags, error) {
 	return 0, fmt.Errorf("unknown XDP mode %d: use ModeAuto, ModeNative or ModeGeneric", int(m))
 }
 
+// family is an address family's blocklist: single hosts in a hash map,
+// other prefixes in an LPM trie.
+type family struct {
+	hosts, trie part
+}
+
 // Firewall is a loaded XDP firewall with its blocklists and counters.
 type Firewall struct {
 	objs        firewallObjects
@@ -89,7 +95,7 @@ func Load(opts Options) (*Firewall, error) {
 		if !st.IsDir() {
 			return nil, fmt.Errorf("pin dir %s is not a directory", opts.PinDir)
 		}
-		for _, name := range []string{firewallMapBlocklistV4, firewallMapBlocklistV6, firewallMapStats} {
+		for _, name := range pinnedMaps {
 			spec.Maps[name].Pinning = ebpf.PinByName
 		}
 		copts.Maps.PinPath = opts.PinDir
@@ -98,8 +104,8 @@ func Load(opts Options) (*Firewall, error) {
 	copts.Cache = kernelbtf.Cache()
 	if err := spec.LoadAndAssign(&fw.objs, &copts); err != nil {
 		if errors.Is(err, ebpf.ErrMapIncompatible) {
-			return nil, fmt.Errorf("load firewall: maps pinned in %s were made by a different firewall version; remove them (rm %s/blocklist_v4* %s/blocklist_v6* %s/stats) to start with an empty set: %w",
-				opts.PinDir, opts.PinDir, opts.PinDir, opts.PinDir, err)
+			return nil, fmt.Errorf("load firewall: maps pinned in %s were made by a different firewall version; remove them (rm %s/blocklist_* %s/hosts_* %s/active %s/stats) to start with an empty set: %w",
+				opts.PinDir, opts.PinDir, opts.PinDir, opts.PinDir, opts.PinDir, err)
 		}
 		return nil, loaderr.Wrap(fmt.Sprintf("load firewall (pin dir %q)", opts.PinDir), err)
 	}
@@ -115,27 +121,43 @@ func newFirewall(spec *ebpf.CollectionSpec, opts Options) *Firewall {
 	if timeout == 0 {
 		timeout = DefaultLockTimeout
 	}
+	p := func(name string) part { return part{name: name, spec: spec.Maps[name].InnerMap.Copy()} }
 	return &Firewall{
-		v4:          family{name: firewallMapBlocklistV4, spec: spec.Maps[firewallMapBlocklistV4].InnerMap.Copy()},
-		v6:          family{name: firewallMapBlocklistV6, spec: spec.Maps[firewallMapBlocklistV6].InnerMap.Copy()},
+		v4:          family{hosts: p(firewallMapHostsV4), trie: p(firewallMapBlocklistV4)},
+		v6:          family{hosts: p(firewallMapHostsV6), trie: p(firewallMapBlocklistV6)},
 		pinDir:      opts.PinDir,
 		lockTimeout: timeout,
 	}
 }
 
-// ensureInner gives empty slots a trie and pins the live tries, under the
-// writer lock so two loaders of one fresh pin dir agree on one trie.
+// pinnedMaps are the maps shared through the pin dir.
+var pinnedMaps = []string{firewallMapBlocklistV4, firewallMapBlocklistV6, firewallMapHostsV4, firewallMapHostsV6,
+	firewallMapActive, firewallMapStats}
+
+func (fw *Firewall) setOuter() {
+	fw.v4.hosts.outer, fw.v4.trie.outer = fw.objs.HostsV4, fw.objs.BlocklistV4
+	fw.v6.hosts.outer, fw.v6.trie.outer = fw.objs.HostsV6, fw.objs.BlocklistV6
+}
+
+// ensureInner gives empty slots their maps and pins the live ones, under
+// the writer lock so two loaders of one fresh pin dir agree on one set.
 func (fw *Firewall) ensureInner() error {
-	fw.v4.outer, fw.v6.outer = fw.objs.BlocklistV4, fw.objs.BlocklistV6
+	fw.setOuter()
 	unlock, err := lockPinDir(fw.pinDir, fw.lockTimeout)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if err := fw.v4.ensure(fw.pinDir); err != nil {
+	gen, err := fw.generation()
+	if err != nil {
 		return err
 	}
-	return fw.v6.ensure(fw.pinDir)
+	for _, p := range fw.parts() {
+		if err := p.ensure(fw.pinDir, gen); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ErrNotPinned means the pin dir holds no firewall maps.
@@ -159,11 +181,18 @@ func Open(opts Options) (*Firewall, error) {
 	}{
 		{firewallMapBlocklistV4, &fw.objs.BlocklistV4},
 		{firewallMapBlocklistV6, &fw.objs.BlocklistV6},
+		{firewallMapHostsV4, &fw.objs.HostsV4},
+		{firewallMapHostsV6, &fw.objs.HostsV6},
+		{firewallMapActive, &fw.objs.Active},
 		{firewallMapStats, &fw.objs.Stats},
 	}
-	for _, m := range maps {
+	for i, m := range maps {
 		path := filepath.Join(opts.PinDir, m.name)
 		pinned, err := ebpf.LoadPinnedMap(path, nil)
+		if errors.Is(err, os.ErrNotExist) && i > 0 {
+			fw.Close()
+			return nil, fmt.Errorf("open %s: the pins in %s were made by a different firewall version (no %s); detach and attach again", path, opts.PinDir, m.name)
+		}
 		if errors.Is(err, os.ErrNotExist) {
 			fw.Close()
 			return nil, fmt.Errorf("open %s: %w", path, ErrNotPinned)
@@ -179,7 +208,7 @@ func Open(opts Options) (*Firewall, error) {
 		}
 		*m.dst = pinned
 	}
-	fw.v4.outer, fw.v6.outer = fw.objs.BlocklistV4, fw.objs.BlocklistV6
+	fw.setOuter()
 	return fw, nil
 }
 
@@ -193,7 +222,7 @@ func (fw *Firewall) Program() *ebpf.Program { return fw.objs.XdpFirewall }
 // empty set. The maps live on while this Firewall holds them.
 func (fw *Firewall) Unpin() error {
 	var errs []error
-	for _, m := range []*ebpf.Map{fw.objs.BlocklistV4, fw.objs.BlocklistV6, fw.objs.Stats} {
+	for _, m := range []*ebpf.Map{fw.objs.BlocklistV4, fw.objs.BlocklistV6, fw.objs.HostsV4, fw.objs.HostsV6, fw.objs.Active, fw.objs.Stats} {
 		if m != nil {
 			if err := m.Unpin(); err != nil {
 				errs = append(errs, fmt.Errorf("unpin %s: %w", m, err))
@@ -201,9 +230,9 @@ func (fw *Firewall) Unpin() error {
 		}
 	}
 	if fw.pinDir != "" {
-		for _, f := range []*family{&fw.v4, &fw.v6} {
-			if err := os.Remove(f.livePin(fw.pinDir)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("unpin live %s: %w", f.name, err))
+		for _, p := range fw.parts() {
+			if err := os.Remove(p.livePin(fw.pinDir)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("unpin live %s: %w", p.name, err))
 			}
 		}
 	}
@@ -213,7 +242,10 @@ func (fw *Firewall) Unpin() error {
 // Close detaches the program and releases the kernel objects held by this
 // Firewall. Pinned maps stay pinned.
 func (fw *Firewall) Close() error {
-	errs := []error{fw.release(), fw.v4.close(), fw.v6.close()}
+	errs := []error{fw.release()}
+	for _, p := range fw.parts() {
+		errs = append(errs, p.close())
+	}
 	if err := fw.objs.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close firewall objects: %w", err))
 	}

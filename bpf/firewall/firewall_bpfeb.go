@@ -13,6 +13,16 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type firewallFwHostV4 struct {
+	_    structs.HostLayout
+	Addr [4]uint8
+}
+
+type firewallFwHostV6 struct {
+	_    structs.HostLayout
+	Addr [16]uint8
+}
+
 type firewallFwLpmV4 struct {
 	_         structs.HostLayout
 	Prefixlen uint32
@@ -43,13 +53,18 @@ const (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	firewallMapBlocklistV4   = "blocklist_v4"
-	firewallMapBlocklistV6   = "blocklist_v6"
-	firewallMapStats         = "stats"
-	firewallProgXdpFirewall  = "xdp_firewall"
-	firewallVarUnusedFwLpmV4 = "unused_fw_lpm_v4"
-	firewallVarUnusedFwLpmV6 = "unused_fw_lpm_v6"
-	firewallVarUnusedFwStat  = "unused_fw_stat"
+	firewallMapActive         = "active"
+	firewallMapBlocklistV4    = "blocklist_v4"
+	firewallMapBlocklistV6    = "blocklist_v6"
+	firewallMapHostsV4        = "hosts_v4"
+	firewallMapHostsV6        = "hosts_v6"
+	firewallMapStats          = "stats"
+	firewallProgXdpFirewall   = "xdp_firewall"
+	firewallVarUnusedFwHostV4 = "unused_fw_host_v4"
+	firewallVarUnusedFwHostV6 = "unused_fw_host_v6"
+	firewallVarUnusedFwLpmV4  = "unused_fw_lpm_v4"
+	firewallVarUnusedFwLpmV6  = "unused_fw_lpm_v6"
+	firewallVarUnusedFwStat   = "unused_fw_stat"
 )
 
 // loadFirewall returns the embedded CollectionSpec for firewall.
@@ -101,8 +116,11 @@ type firewallProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type firewallMapSpecs struct {
+	Active      *ebpf.MapSpec `ebpf:"active"`
 	BlocklistV4 *ebpf.MapSpec `ebpf:"blocklist_v4"`
 	BlocklistV6 *ebpf.MapSpec `ebpf:"blocklist_v6"`
+	HostsV4     *ebpf.MapSpec `ebpf:"hosts_v4"`
+	HostsV6     *ebpf.MapSpec `ebpf:"hosts_v6"`
 	Stats       *ebpf.MapSpec `ebpf:"stats"`
 }
 
@@ -110,9 +128,11 @@ type firewallMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type firewallVariableSpecs struct {
-	UnusedFwLpmV4 *ebpf.VariableSpec `ebpf:"unused_fw_lpm_v4"`
-	UnusedFwLpmV6 *ebpf.VariableSpec `ebpf:"unused_fw_lpm_v6"`
-	UnusedFwStat  *ebpf.VariableSpec `ebpf:"unused_fw_stat"`
+	UnusedFwHostV4 *ebpf.VariableSpec `ebpf:"unused_fw_host_v4"`
+	UnusedFwHostV6 *ebpf.VariableSpec `ebpf:"unused_fw_host_v6"`
+	UnusedFwLpmV4  *ebpf.VariableSpec `ebpf:"unused_fw_lpm_v4"`
+	UnusedFwLpmV6  *ebpf.VariableSpec `ebpf:"unused_fw_lpm_v6"`
+	UnusedFwStat   *ebpf.VariableSpec `ebpf:"unused_fw_stat"`
 }
 
 // firewallObjects contains all objects after they have been loaded into the kernel.
@@ -135,15 +155,21 @@ func (o *firewallObjects) Close() error {
 //
 // It can be passed to loadFirewallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type firewallMaps struct {
+	Active      *ebpf.Map `ebpf:"active"`
 	BlocklistV4 *ebpf.Map `ebpf:"blocklist_v4"`
 	BlocklistV6 *ebpf.Map `ebpf:"blocklist_v6"`
+	HostsV4     *ebpf.Map `ebpf:"hosts_v4"`
+	HostsV6     *ebpf.Map `ebpf:"hosts_v6"`
 	Stats       *ebpf.Map `ebpf:"stats"`
 }
 
 func (m *firewallMaps) Close() error {
 	return _FirewallClose(
+		m.Active,
 		m.BlocklistV4,
 		m.BlocklistV6,
+		m.HostsV4,
+		m.HostsV6,
 		m.Stats,
 	)
 }
@@ -152,9 +178,11 @@ func (m *firewallMaps) Close() error {
 //
 // It can be passed to loadFirewallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type firewallVariables struct {
-	UnusedFwLpmV4 *ebpf.Variable `ebpf:"unused_fw_lpm_v4"`
-	UnusedFwLpmV6 *ebpf.Variable `ebpf:"unused_fw_lpm_v6"`
-	UnusedFwStat  *ebpf.Variable `ebpf:"unused_fw_stat"`
+	UnusedFwHostV4 *ebpf.Variable `ebpf:"unused_fw_host_v4"`
+	UnusedFwHostV6 *ebpf.Variable `ebpf:"unused_fw_host_v6"`
+	UnusedFwLpmV4  *ebpf.Variable `ebpf:"unused_fw_lpm_v4"`
+	UnusedFwLpmV6  *ebpf.Variable `ebpf:"unused_fw_lpm_v6"`
+	UnusedFwStat   *ebpf.Variable `ebpf:"unused_fw_stat"`
 }
 
 // firewallPrograms contains all programs after they have been loaded into the kernel.

@@ -1,5 +1,5 @@
 bpflab-signature v1
 signer: bpflab release key 2026-11-25
 key-id: 117dab19fbb94263
-object-sha256: 6236b5a0b03fdd7b25fc114efbf2e09f5371b635ae2f320fd84991db3f260fc5
-signature: yi6IjynveDrRb8tNXf+c2ttzfoqWm57HeXyGSVR8oZQIc+iA/KP6qonIaiHH0Jk1dBQC/Mra7DsG2M0zfhOCDQ==
+object-sha256: 2fb8c4e430d21bb6dd75c586409f219cb2c4be4df8a52aab763699a4d4e4ea75
+signature: MIiMb0AsuRuWK+j8l6UMYu7qORRRsCtnxVrXtooDC9q6R+qNTNW2HRxIbwkdNWTzGrulScLWhfIN/zuHlRmDCA==

@@ -18,6 +18,27 @@ struct fw_lpm_v6 {
 	__u8 addr[16];
 };
 
+/* Exact-host keys (/32 and /128 entries live in hash maps, looked up
+ * before the trie): the address in network byte order. */
+struct fw_host_v4 {
+	__u8 addr[4];
+};
+
+struct fw_host_v6 {
+	__u8 addr[16];
+};
+
+/* The host maps are preallocated (filling one costs half as much as a
+ * trie or an unpreallocated hash) and sized to their set by user space;
+ * this is the size of the template and of an empty set. Kernels >= 5.10
+ * accept inner hash maps of any size. */
+#define FW_HOSTS_MIN 4096
+
+/* Slots of the outer maps: two generations, the live one named by the
+ * one-element "active" array. A whole-set swap fills the other slot of
+ * every outer map, then flips "active" with one update. */
+#define FW_GENERATIONS 2
+
 /* Indices into the per-CPU stats array. passed + dropped + malformed counts
  * every frame once; the others classify frames further. */
 enum fw_stat {

@@ -50,6 +50,10 @@ type Test struct {
 	Quarantined string `json:"quarantined,omitempty"`
 	// Runs are the verdicts of each repetition (--count N > 1), in order.
 	Runs []Status `json:"runs,omitempty"`
+	// Cached is set when the result was reused from an earlier passing run
+	// of the byte-identical binary on the identical kernel (the result
+	// cache); Duration is then that run's.
+	Cached bool `json:"cached,omitempty"`
 }
 
 // Phase is a timed step of a kernel's run (fetch, boot, test, ...).
@@ -120,6 +124,18 @@ func (k *Kernel) Counts() (pass, fail, skip int) {
 		}
 	}
 	return pass, fail, skip
+}
+
+// CachedCount returns how many of the kernel's results came from the
+// result cache.
+func (k *Kernel) CachedCount() int {
+	n := 0
+	for _, t := range k.Tests {
+		if t.Cached {
+			n++
+		}
+	}
+	return n
 }
 
 // Matrix is the result of one `bpflab matrix` run.

@@ -43,6 +43,9 @@ func cell(k *Kernel, r rowKey) string {
 			switch t.Status {
 			case Pass:
 				c = "pass"
+				if t.Cached {
+					c = "pass (cached)"
+				}
 			case Fail:
 				c = "FAIL"
 				if t.Quarantined != "" {
@@ -50,6 +53,9 @@ func cell(k *Kernel, r rowKey) string {
 				}
 			default:
 				c = "skip"
+				if t.Cached {
+					c = "skip (cached)"
+				}
 			}
 			if flips(t.Runs) {
 				c += fmt.Sprintf(" %s", runsSummary(t.Runs))
@@ -97,6 +103,9 @@ func WriteTable(out io.Writer, m *Matrix) error {
 	for _, k := range m.Kernels {
 		p, f, s := k.Counts()
 		status := fmt.Sprintf("%d pass, %d fail, %d skip", p, f, s)
+		if c := k.CachedCount(); c > 0 {
+			status += fmt.Sprintf(" (%d cached)", c)
+		}
 		if k.Error != "" {
 			status += fmt.Sprintf(", did not complete (%s)", k.ErrorPhase)
 		}

@@ -66,3 +66,18 @@ func TestRepro(t *testing.T) {
 		})
 	}
 }
+
+func TestTableShowsCached(t *testing.T) {
+	m := &Matrix{Kernels: []Kernel{{Name: "6.1", Backend: "qemu", Tests: []Test{
+		{Package: "scenarios/xdp", Name: "TestA", Status: Pass, Cached: true},
+		{Package: "scenarios/xdp", Name: "TestB", Status: Pass},
+		{Package: "scenarios/xdp", Name: "TestC", Status: Skip, Cached: true, Reason: "no ring buffer"},
+	}}}}
+	var b strings.Builder
+	require.NoError(t, WriteTable(&b, m))
+	out := b.String()
+	assert.Regexp(t, `(?m)^  TestA\s+pass \(cached\)$`, out)
+	assert.Regexp(t, `(?m)^  TestB\s+pass$`, out)
+	assert.Regexp(t, `(?m)^  TestC\s+skip \(cached\)$`, out)
+	assert.Contains(t, out, "2 pass, 0 fail, 1 skip (2 cached)")
+}

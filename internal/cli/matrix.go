@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/bpflab/bpflab/harness/report"
+	"github.com/bpflab/bpflab/internal/benchsuite"
 	"github.com/bpflab/bpflab/internal/cli/command"
 	"github.com/bpflab/bpflab/internal/kernel"
 	"github.com/bpflab/bpflab/internal/matrix"
@@ -38,6 +39,9 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	pkgs := fs.String("pkg", "", "comma-separated packages, as the PACKAGES arguments")
 	manifest := fs.String("manifest", "", "kernel manifest (default: kernels/manifest of the module if any, else the built-in one)")
 	cache := fs.String("cache", "", "kernel cache dir (default $"+kernel.EnvCache+", $XDG_CACHE_HOME/bpflab or ~/.cache/bpflab)")
+	fresh := fs.Bool("fresh", false, "run every test binary, ignoring cached passing results")
+	bench := fs.String("bench", "", "run the benchmarks matching `REGEX` (internal/benchsuite) instead of the scenarios")
+	benchJSON := fs.String("bench-json", "", "with --bench, write the figures per kernel to `FILE`")
 	workDir := fs.String("workdir", "", "keep builds and console logs here (default: a new temporary dir)")
 	tools := fs.String("tools", "bpftool", "comma-separated host programs to carry into the VMs with their shared libraries, if found (e.g. bpftool,/bin/bash)")
 	cover := fs.String("cover", "", "build with -cover and write coverage profiles into `DIR`: KERNEL.out per kernel and merged.out")
@@ -101,6 +105,7 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Backend: *backendName, DefaultBackend: defaultBackend,
 		Tools: vm.FindTools(command.SplitList(*tools)...), Cover: *cover != "", Count: *count,
 		Jobs: *jobs, Timeout: *timeout, BinaryTimeout: *binTimeout, WorkDir: *workDir, Progress: progress,
+		Fresh: *fresh, Bench: *bench,
 		Host: host.New(*binTimeout + time.Minute),
 		NewBackend: func(name, runner string) (vm.Backend, error) {
 			if name == "vng" {
@@ -132,6 +137,11 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	err = out.finish(m, baseline, stdout, stderr)
+	if *bench != "" {
+		if berr := benchsuite.Report(stdout, m, *benchJSON); berr != nil {
+			err = errors.Join(err, berr)
+		}
+	}
 	if *count > 1 {
 		if werr := report.WriteFlips(stdout, m, *count); werr != nil && err == nil {
 			err = werr

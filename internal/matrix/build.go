@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -33,9 +34,11 @@ type Built struct {
 }
 
 // Build compiles each package with `CGO_ENABLED=0 go test -c` into dir (the
-// guest has no libc). A package that does not compile is recorded in
-// Broken. The guest runner is bpflab itself: nothing of it is built from
-// the module under test.
+// guest has no libc), reproducibly (-trimpath, no VCS stamp): the result
+// cache keys on the binaries' bytes, which must then change only when
+// their code does, not with the checkout's path or commit. A package that
+// does not compile is recorded in Broken. The guest runner is bpflab
+// itself: nothing of it is built from the module under test.
 func Build(ctx context.Context, root, dir string, pkgs []Package, cover bool) (*Built, error) {
 	return BuildArch(ctx, root, dir, pkgs, cover, "")
 }
@@ -51,14 +54,20 @@ func BuildArch(ctx context.Context, root, dir string, pkgs []Package, cover bool
 	if goarch != "" {
 		env = append(env, "GOARCH="+goarch)
 	}
+	flags := []string{"-trimpath", "-buildvcs=false"}
+	if cover {
+		flags = append(flags, "-cover")
+	}
 	b := &Built{Files: map[string]string{}}
+	together := buildTogether(ctx, root, dir, pkgs, env, flags)
 	for _, p := range pkgs {
-		bin := filepath.Join(dir, strings.NewReplacer("/", "_", ".", "_").Replace(p.Name)+".test")
-		args := []string{"test", "-c", "-o", bin}
-		if cover {
-			args = append(args, "-cover")
+		bin := filepath.Join(dir, binName(p))
+		var out string
+		var err error
+		if !together {
+			args := append(append([]string{"test", "-c"}, flags...), "-o", bin, p.ImportPath)
+			out, err = goCmd(ctx, root, env, args...)
 		}
-		out, err := goCmd(ctx, root, env, append(args, p.ImportPath)...)
 		switch {
 		case err != nil:
 			b.Broken = append(b.Broken, report.Test{Package: p.Name, Name: report.BuildTest, Status: report.Fail,
@@ -80,6 +89,47 @@ func BuildArch(ctx context.Context, root, dir string, pkgs []Package, cover bool
 		b.Binaries = append(b.Binaries, vm.Binary{Name: p.Name, Path: bin, Dir: p.Dir})
 	}
 	return b, nil
+}
+
+// binName is the file name of p's test binary in the build dir.
+func binName(p Package) string {
+	return strings.NewReplacer("/", "_", ".", "_").Replace(p.Name) + ".test"
+}
+
+// buildTogether builds every package's test binary with one `go test -c`,
+// which compiles and links them in parallel (a warm rerun is mostly
+// linking), renaming each <base>.test to the name Build uses. It reports
+// false when that failed (a package does not compile, two share a base
+// name); Build then builds one by one, which says which package broke.
+func buildTogether(ctx context.Context, root, dir string, pkgs []Package, env, flags []string) bool {
+	bases := map[string]Package{}
+	tmp, err := os.MkdirTemp(dir, ".together-")
+	if err != nil {
+		return false
+	}
+	defer os.RemoveAll(tmp)
+	args := append(append([]string{"test", "-c"}, flags...), "-o", tmp+string(filepath.Separator))
+	for _, p := range pkgs {
+		base := path.Base(p.ImportPath)
+		if _, dup := bases[base]; dup {
+			return false
+		}
+		bases[base] = p
+		args = append(args, p.ImportPath)
+	}
+	if _, err := goCmd(ctx, root, env, args...); err != nil {
+		return false
+	}
+	for base, p := range bases {
+		from := filepath.Join(tmp, base+".test")
+		if !exists(from) { // no tests in p
+			continue
+		}
+		if err := os.Rename(from, filepath.Join(dir, binName(p))); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Jobs returns the binaries with their test flags. -test.timeout makes a

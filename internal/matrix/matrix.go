@@ -69,6 +69,13 @@ type Options struct {
 	Quarantine     string
 	// Now is the date quarantine expiry is checked against (zero = now).
 	Now time.Time
+	// Fresh runs every binary without consulting the result cache
+	// (passing runs are still stored). Set it for any run whose point is
+	// to execute again (--fresh); --count N > 1 implies it.
+	Fresh bool
+	// Bench, when set, runs the benchmarks matching it (go test -bench)
+	// of BenchPackage instead of the scenarios, never from the cache.
+	Bench string
 }
 
 // Custom is a job other than go test packages.
@@ -94,7 +101,7 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 	}
 	var pkgs []Package
 	if o.Custom == nil {
-		if pkgs, err = Discover(ctx, o.Root, o.Packages); err != nil {
+		if pkgs, err = packages(ctx, o); err != nil {
 			return nil, err
 		}
 	}
@@ -141,6 +148,10 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
+	rc, err := openResults(o)
+	if err != nil {
+		return nil, err
+	}
 	// 3. Each kernel: fetch, boot/run, parse (Jobs at a time).
 	m.Kernels = make([]report.Kernel, len(entries))
 	sem := make(chan struct{}, o.Jobs)
@@ -155,18 +166,23 @@ func Run(ctx context.Context, o Options) (*report.Matrix, error) {
 			if fb, ok := builds[e.GoArch()]; ok {
 				b = fb
 			}
-			m.Kernels[i] = runKernel(ctx, o, store, e, backend, b)
+			m.Kernels[i] = runKernel(ctx, o, store, e, backend, b, rc)
 			pol.apply(&m.Kernels[i])
 			o.Progress.KernelDone(&m.Kernels[i])
 		}()
 	}
 	wg.Wait()
+	if rc != nil {
+		if err := rc.cache.Trim(); err != nil {
+			o.Progress.Note(err.Error())
+		}
+	}
 	m.Duration = report.Duration(time.Since(started))
 	return m, nil
 }
 
 // runKernel is one column of the matrix.
-func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Entry, backend vm.Backend, built *Built) (k report.Kernel) {
+func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Entry, backend vm.Backend, built *Built, rc *results) (k report.Kernel) {
 	start := time.Now()
 	k = report.Kernel{Name: e.Name, Suite: e.Suite, Backend: backend.Name()}
 	defer func() { k.Duration = report.Duration(time.Since(start)) }()
@@ -197,10 +213,10 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	o.Progress.Phase(e.Name, "run")
 	job := vm.Job{
 		Kernel:   img.Kernel,
-		Binaries: repeat(built.Jobs(o.Run, o.BinaryTimeout), o.Count),
+		Binaries: jobs(o, built),
 		Files:    built.Files,
-		Modules:  []string{"veth"},
-		Tools:    o.Tools,
+		Modules:  modules(o, img.Kernel),
+		Tools:    tools(o),
 		Runner:   built.foreignRunner,
 		WorkDir:  filepath.Join(o.WorkDir, "kernels", e.Name),
 		Timeout:  o.Timeout,
@@ -245,8 +261,36 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 			}
 		}
 	}
-	run, err := b.Run(ctx, job)
-	fillRun(&k, run, err, parse)
+	if o.Bench != "" {
+		parse = report.ParseGoTest // benchmarks run -test.v, not test2json
+	}
+	runner := o.Runner
+	if built.foreignRunner != "" {
+		runner = built.foreignRunner
+	}
+	cj, err := rc.lookup(&job, b.Name(), img, runner)
+	if err != nil { // the cache is an optimisation: run everything
+		o.Progress.Note(fmt.Sprintf("%s: result cache: %v", e.Name, err))
+	}
+	if cj != nil && cj.cached > 0 {
+		o.Progress.Note(fmt.Sprintf("%s: %d of %d binaries cached", e.Name, cj.cached, cj.cached+len(job.Binaries)))
+	}
+	if len(job.Binaries) > 0 {
+		run, err := b.Run(ctx, job)
+		fillRun(&k, run, err, parse)
+		if o.Bench != "" {
+			addBenchTests(&k, run)
+		}
+		if err := rc.store(&k, run, err, cj, artifactsDir); err != nil {
+			o.Progress.Note(fmt.Sprintf("%s: %v", e.Name, err))
+		}
+	}
+	if cj != nil {
+		k.Tests = append(k.Tests, cj.hits...)
+		if err := restoreArtifacts(artifactsDir, cj.artifacts); err != nil {
+			o.Progress.Note(err.Error())
+		}
+	}
 	if err := report.CollectArtifacts(&k, artifactsDir); err != nil {
 		o.Progress.Note(err.Error())
 	}
@@ -303,7 +347,7 @@ func (o *Options) defaults() {
 		o.Progress = quiet{}
 	}
 	if o.Tools == nil {
-		o.Tools = vm.FindTools("bpftool")
+		o.Tools = vm.FindTools(tools(*o)...)
 	}
 }
 

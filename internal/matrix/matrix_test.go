@@ -166,7 +166,7 @@ func TestBad(t *testing.T)  { t.Fatal("want 1, got 2") }
 
 	m, err := Run(context.Background(), Options{
 		Root: root, Manifest: filepath.Join(root, "kernels/manifest"), LockPath: filepath.Join(root, "kernels/lock.json"),
-		WorkDir: t.TempDir(), Host: host.New(time.Minute), Backend: "qemu",
+		WorkDir: t.TempDir(), Host: host.New(time.Minute), Backend: "qemu", CacheDir: t.TempDir(),
 		NewBackend: func(string, string) (vm.Backend, error) { return nil, errors.New("no VM needed for host") },
 	})
 	require.NoError(t, err)

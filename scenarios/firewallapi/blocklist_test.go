@@ -98,7 +98,7 @@ func TestPinnedSetIsShared(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 
 	running := load(t, firewall.Options{PinDir: dir})
-	for _, name := range []string{"blocklist_v4", "blocklist_v6", "stats"} {
+	for _, name := range []string{"blocklist_v4", "blocklist_v6", "hosts_v4", "hosts_v6", "active", "stats"} {
 		assert.FileExists(t, filepath.Join(dir, name))
 	}
 	frame := ipv4Frame(t, "198.51.100.50", -1)

@@ -16,7 +16,7 @@ var (
 	dstMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 2}
 )
 
-func serialize(t *testing.T, ls ...gopacket.SerializableLayer) []byte {
+func serialize(t testing.TB, ls ...gopacket.SerializableLayer) []byte {
 	t.Helper()
 	buf := gopacket.NewSerializeBuffer()
 	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
@@ -26,7 +26,7 @@ func serialize(t *testing.T, ls ...gopacket.SerializableLayer) []byte {
 
 func udpPayload() gopacket.SerializableLayer { return gopacket.Payload([]byte("bpflab")) }
 
-func ipv4Frame(t *testing.T, src string, vlan int) []byte {
+func ipv4Frame(t testing.TB, src string, vlan int) []byte {
 	t.Helper()
 	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP,
 		SrcIP: net.ParseIP(src).To4(), DstIP: net.ParseIP("192.0.2.1").To4()}
@@ -35,7 +35,7 @@ func ipv4Frame(t *testing.T, src string, vlan int) []byte {
 	return withEth(t, layers.EthernetTypeIPv4, vlan, ip, udp, udpPayload())
 }
 
-func ipv6Frame(t *testing.T, src string, vlan int) []byte {
+func ipv6Frame(t testing.TB, src string, vlan int) []byte {
 	t.Helper()
 	ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP,
 		SrcIP: net.ParseIP(src), DstIP: net.ParseIP("2001:db8::1")}
@@ -54,7 +54,7 @@ func arpFrame(t *testing.T) []byte {
 }
 
 // withEth prepends an Ethernet header and, when vlan >= 0, one 802.1Q tag.
-func withEth(t *testing.T, typ layers.EthernetType, vlan int, rest ...gopacket.SerializableLayer) []byte {
+func withEth(t testing.TB, typ layers.EthernetType, vlan int, rest ...gopacket.SerializableLayer) []byte {
 	t.Helper()
 	eth := &layers.Ethernet{SrcMAC: srcMAC, DstMAC: dstMAC, EthernetType: typ}
 	ls := []gopacket.SerializableLayer{eth}

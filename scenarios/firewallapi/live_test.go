@@ -62,7 +62,8 @@ func TestLivePinFollowsReplace(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, fi.Mode().Perm()&0o077, "pin %s is mode %v", e.Name(), fi.Mode().Perm())
 	}
-	assert.ElementsMatch(t, []string{"blocklist_v4", "blocklist_v4_live", "blocklist_v6", "blocklist_v6_live", "stats"}, names,
+	assert.ElementsMatch(t, []string{"blocklist_v4", "blocklist_v4_live", "blocklist_v6", "blocklist_v6_live",
+		"hosts_v4", "hosts_v4_live", "hosts_v6", "hosts_v6_live", "active", "stats"}, names,
 		"no temporary pins are left behind")
 }
 
@@ -119,4 +120,18 @@ func TestOpenNothingPinned(t *testing.T) {
 	dir := bpffsDir(t)
 	_, err := firewall.Open(firewall.Options{PinDir: dir})
 	assert.ErrorIs(t, err, firewall.ErrNotPinned)
+}
+
+// TestOpenOlderPins: a pin dir from a firewall without host maps (only the
+// tries and stats) is named as a different version, not as "nothing
+// pinned".
+func TestOpenOlderPins(t *testing.T) {
+	dir := bpffsDir(t)
+	fw := load(t, firewall.Options{PinDir: dir})
+	require.NoError(t, fw.Block(netip.MustParsePrefix("198.51.100.1/32")))
+	require.NoError(t, os.Remove(filepath.Join(dir, "hosts_v4")))
+	_, err := firewall.Open(firewall.Options{PinDir: dir})
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, firewall.ErrNotPinned)
+	assert.ErrorContains(t, err, "different firewall version (no hosts_v4)")
 }

@@ -40,23 +40,38 @@ func TestBpftoolInterop(t *testing.T) {
 	}
 
 	// bpftool prints raw bytes and, with the map's BTF, a formatted view.
-	var dump []struct {
+	// Single hosts live in the hash map hosts_v4 (looked up first), other
+	// prefixes in the trie blocklist_v4.
+	type entry struct {
 		Formatted struct {
 			Key struct {
-				Prefixlen int   `json:"prefixlen"`
+				Prefixlen *int  `json:"prefixlen"`
 				Addr      []int `json:"addr"`
 			} `json:"key"`
 			Value int `json:"value"`
 		} `json:"formatted"`
 	}
-	require.NoError(t, json.Unmarshal(run("-j", "map", "dump", "pinned", filepath.Join(l.pinDir, "blocklist_v4_live")), &dump))
 	var got []string
-	for _, d := range dump {
-		e := d.Formatted
-		a := e.Key.Addr
-		require.Len(t, a, 4)
-		got = append(got, fmt.Sprintf("%d.%d.%d.%d/%d", a[0], a[1], a[2], a[3], e.Key.Prefixlen))
-		assert.Equal(t, 1, e.Value)
+	for _, m := range []struct {
+		pin  string
+		trie bool
+	}{{"blocklist_v4_live", true}, {"hosts_v4_live", false}} {
+		var dump []entry
+		require.NoError(t, json.Unmarshal(run("-j", "map", "dump", "pinned", filepath.Join(l.pinDir, m.pin)), &dump))
+		for _, d := range dump {
+			e := d.Formatted
+			a := e.Key.Addr
+			require.Len(t, a, 4)
+			bits := 32
+			if m.trie {
+				require.NotNil(t, e.Key.Prefixlen, "%s: trie key has a prefixlen", m.pin)
+				bits = *e.Key.Prefixlen
+			} else {
+				assert.Nil(t, e.Key.Prefixlen, "%s: host key is the address alone", m.pin)
+			}
+			got = append(got, fmt.Sprintf("%d.%d.%d.%d/%d", a[0], a[1], a[2], a[3], bits))
+			assert.Equal(t, 1, e.Value)
+		}
 	}
 	assert.ElementsMatch(t, []string{"198.51.100.7/32", "192.0.2.128/25"}, got)
 

@@ -324,17 +324,24 @@ func TestFilesInAndArtifactsOut(t *testing.T) {
 }
 
 func TestKernelCommandLine(t *testing.T) {
-	args := (&Backend{}).args(&boot{kernel: "/k", initrd: "/i"}, "tcg")
-	var cmdline string
-	for i, a := range args {
-		if a == "-append" && i+1 < len(args) {
-			cmdline = args[i+1]
+	cmdline := func(arch string) (string, []string) {
+		args := (&Backend{}).args(&boot{kernel: "/k", initrd: "/i", machine: machines[arch]}, "tcg")
+		for i, a := range args {
+			if a == "-append" && i+1 < len(args) {
+				return args[i+1], args
+			}
 		}
+		return "", args
 	}
-	for _, want := range []string{"rdinit=/init", "BPFLAB_GUEST=1", "panic=-1", "no_timer_check", "console=ttyS0"} {
-		assert.Contains(t, strings.Fields(cmdline), want)
+	amd64, args := cmdline("amd64")
+	for _, want := range []string{"rdinit=/init", "BPFLAB_GUEST=1", "panic=-1", "no_timer_check", "console=ttyS0", vm.LSMArg} {
+		assert.Contains(t, strings.Fields(amd64), want)
 	}
 	assert.Contains(t, args, "tcg,thread=single")
+	// An x86-only parameter would reach an arm64 /init as an argument.
+	arm64, _ := cmdline("arm64")
+	assert.NotContains(t, strings.Fields(arm64), "no_timer_check")
+	assert.Contains(t, strings.Fields(arm64), "console=ttyAMA0")
 }
 
 // TestKernelSplatIsReported makes a real kernel splat: the guest lowers the

@@ -1,4 +1,4 @@
-package firewall_test
+package firewallapi_test
 
 import (
 	"net/netip"
