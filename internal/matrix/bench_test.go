@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,7 +14,9 @@ import (
 )
 
 func TestBenchJobsAndTests(t *testing.T) {
-	o := Options{Bench: "Firewall", BinaryTimeout: 30 * time.Minute}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	o := Options{Root: root, Bench: "Firewall", BinaryTimeout: 30 * time.Minute}
 	pkgs, err := packages(context.Background(), o)
 	require.NoError(t, err)
 	require.Len(t, pkgs, 1)

@@ -213,7 +213,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	o.Progress.Phase(e.Name, "run")
 	job := vm.Job{
 		Kernel:   img.Kernel,
-		Binaries: jobs(o, built),
+		Binaries: repeat(jobs(o, built), o.Count),
 		Files:    built.Files,
 		Modules:  modules(o, img.Kernel),
 		Tools:    tools(o),
