@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"trace":    {"stream execve events (Ctrl-C stops and detaches)", runTrace},
 		"replay":   {"replay a pcap through the firewall over veth and BPF_PROG_TEST_RUN on one kernel", runReplay},
 		"report":   {"merge per-kernel results from several machines into one table, JUnit and Markdown", runReport},
+		"mutate":   {"plant bugs in BPF C, rebuild, rerun the tests and report which bugs survive", runMutate},
 	}
 }
 
