@@ -107,7 +107,7 @@ func parseTestJSON(data []byte) []report.Test {
 	var tests []report.Test
 	pkgFailedInTest := map[string]bool{}
 	for _, k := range order {
-		if k.test != "" && status[k] == report.Fail {
+		if st, ok := status[k]; k.test != "" && (!ok || st == report.Fail) {
 			pkgFailedInTest[k.pkg] = true
 		}
 	}
@@ -132,8 +132,9 @@ func parseTestJSON(data []byte) []report.Test {
 		t := report.Test{Package: k.pkg, Name: name, Status: st, Duration: report.Duration(elapsed[k] * float64(time.Second))}
 		if st == report.Fail {
 			t.Output = out[k].String()
-			if parent := (key{k.pkg, ""}); name != k.test || out[k].Len() == 0 {
-				t.Output += out[parent].String()
+			if k.test != "" && !strings.Contains(t.Output, "--- FAIL") {
+				// Died without a verdict (panic, timeout): the package's output tells.
+				t.Output += out[key{k.pkg, ""}].String()
 			}
 			t.Reason = failureReason(t.Output)
 		}
