@@ -15,6 +15,7 @@ import (
 	"github.com/bpflab/bpflab/internal/vm"
 	"github.com/bpflab/bpflab/internal/vm/host"
 	"github.com/bpflab/bpflab/internal/vm/qemu"
+	"github.com/bpflab/bpflab/internal/vm/vng"
 )
 
 func runMutate(ctx context.Context, args []string) error {
@@ -36,6 +37,7 @@ func runMutate(ctx context.Context, args []string) error {
 	cc := fs.String("cc", "", "C compiler for bpf2go and the AST (default clang-19, else clang)")
 	workDir := fs.String("workdir", "", "keep the scratch trees here (default: a temporary dir, removed)")
 	backendName := fs.String("backend", defaultBackend, "backend for non-host kernels: qemu or vng")
+	minScore := fs.Float64("min-score", 0, "exit 1 when a program's score on a kernel is below this `PERCENT` (a CI gate)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -44,6 +46,9 @@ func runMutate(ctx context.Context, args []string) error {
 	}
 	if *jobs < 1 || *timeout <= 0 {
 		return usageError{"-j must be at least 1 and --timeout positive"}
+	}
+	if *minScore < 0 || *minScore > 100 {
+		return usageError{fmt.Sprintf("--min-score %g: want a percentage from 0 to 100", *minScore)}
 	}
 	if *backendName != "qemu" && *backendName != "vng" {
 		return usageError{fmt.Sprintf("--backend %q: want qemu or vng", *backendName)}
@@ -88,6 +93,12 @@ func runMutate(ctx context.Context, args []string) error {
 		Backend: *backendName, DefaultBackend: defaultBackend, Progress: matrix.NewLines(os.Stderr),
 		Host: host.New(*timeout + time.Minute),
 		NewBackend: func(name, runner string) (vm.Backend, error) {
+			if name == "vng" {
+				if err := vng.Available(); err != nil {
+					return nil, err
+				}
+				return vng.New(runner), nil
+			}
 			return &qemu.Backend{GuestBinary: runner}, nil
 		},
 	})
@@ -117,13 +128,26 @@ func runMutate(ctx context.Context, args []string) error {
 			return fmt.Errorf("write %s: %w", *jsonOut, err)
 		}
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	var low []string
+	for _, s := range rep.Scores {
+		if s.Percent < *minScore {
+			low = append(low, fmt.Sprintf("%s on %s: %.1f%%", s.Program, s.Kernel, s.Percent))
+		}
+	}
+	if len(low) > 0 {
+		return fmt.Errorf("score below --min-score %g%%: %s", *minScore, strings.Join(low, ", "))
+	}
+	return nil
 }
 
 // listError makes bad selections usage errors (exit 2).
 func listError(err error) error {
 	var ue *mutate.UnknownError
-	if errors.As(err, &ue) {
+	var ie *mutate.InputError
+	if errors.As(err, &ue) || errors.As(err, &ie) {
 		return usageError{err.Error()}
 	}
 	return err

@@ -133,7 +133,7 @@ func List(ctx context.Context, o Options) ([]Program, []Mutant, error) {
 	for _, d := range o.Dirs {
 		ps, err := FindPrograms(o.Root, d)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, &InputError{err}
 		}
 		for _, p := range ps {
 			ms, err := p.Mutants(ctx, cc, o.Root)
@@ -154,6 +154,13 @@ type UnknownError struct{ What, Name, Known string }
 func (e *UnknownError) Error() string {
 	return fmt.Sprintf("unknown %s %q; known: %s", e.What, e.Name, e.Known)
 }
+
+// InputError is a directory that cannot be mutated (no bpf2go line, a
+// missing source, outside the module): the user's input, not a failure.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
 
 func selectMutants(muts []Mutant, only, ops []string) ([]Mutant, error) {
 	for _, op := range ops {
