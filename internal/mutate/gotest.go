@@ -35,10 +35,8 @@ func hostRun(ctx context.Context, root string, pkgs []string, run string, timeou
 		args = append(args, "-run", run)
 	}
 	args = append(args, pkgs...)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
+	cmd := goCommand(ctx, root, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.WaitDelay = 10 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -1,13 +1,11 @@
 package mutate
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -89,10 +87,8 @@ func rebuild(ctx context.Context, root string, p Program, cc string, key *objsig
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
 	dir := filepath.Join(root, filepath.FromSlash(p.PkgDir))
-	cmd := exec.CommandContext(ctx, "go", p.Line.GoArgs("", cc)...)
-	cmd.Dir = dir
+	cmd := goCommand(ctx, dir, p.Line.GoArgs("", cc)...)
 	cmd.Env = append(os.Environ(), p.Line.Env()...)
-	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("bpf2go for %s: %w", p.Source, ctx.Err())
@@ -158,5 +154,3 @@ func clangError(out string) string {
 	}
 	return firstLine(out)
 }
-
-var _ = bytes.Equal
