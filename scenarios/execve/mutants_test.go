@@ -194,3 +194,49 @@ func faultingExecs(t *testing.T) faultCall {
 	}
 	return faultCall{}
 }
+
+// countAttempts is COUNT_ATTEMPTS in execve.bpf.c: insert rounds per exec.
+const countAttempts = 4
+
+// TestCountTableFull kills the retry-path mutants: with a one-entry count
+// table that is already taken, every exec of a new process fails to
+// insert (E2BIG), is retried countAttempts times and declared in diag.
+// Other processes exec meanwhile on a shared host, so diag is checked as a
+// ratio: retries = countAttempts x failures, give or take the runs in
+// flight on each CPU when diag is read.
+func TestCountTableFull(t *testing.T) {
+	testenv.Setup(t)
+	ex := newExecer(t)
+	tr, err := execve.Load(execve.Options{CountEntries: 1, EventTGID: uint32(os.Getpid())})
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, tr.Close()) }()
+	require.NoError(t, tr.Attach())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// The first exec anywhere takes the only entry.
+	filler, err := ex.run(ctx, modeExecve, 1)
+	require.NoError(t, err)
+	counts, err := tr.Counts()
+	require.NoError(t, err)
+	require.Len(t, counts, 1, "a one-entry table after the filler %d exec'd", filler)
+
+	before, err := tr.Diag()
+	require.NoError(t, err)
+	const execs = 50
+	child, err := ex.run(ctx, modeExecve, execs)
+	require.NoError(t, err)
+	after, err := tr.Diag()
+	require.NoError(t, err)
+
+	got, err := tr.Count(child)
+	require.NoError(t, err)
+	assert.Zero(t, got, "a process that found the table full is not counted")
+	failed := after.CountFailed - before.CountFailed
+	retried := after.CountRetried - before.CountRetried
+	assert.GreaterOrEqual(t, failed, uint64(execs), "failed count inserts: at least the child's %d (diag %+v)", execs, after)
+	slack := float64(countAttempts * runtime.NumCPU())
+	assert.InDelta(t, float64(countAttempts)*float64(failed), float64(retried), slack,
+		"each failed insert is retried %d times: %d failures, %d retries (diag %+v)", countAttempts, failed, retried, after)
+	assert.Equal(t, uint64(unix.E2BIG), after.CountLastErrno, "errno of the last failed insert (diag %+v)", after)
+}
