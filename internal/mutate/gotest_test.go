@@ -59,6 +59,7 @@ func TestClassify(t *testing.T) {
 		{"verifier", []report.Test{fail("m/a", "TestL", "load program: permission denied: R1 invalid mem access")}, nil, nil, Verifier, []string{"m/a.TestL"}},
 		{"baseline failure ignored", []report.Test{pass, fail("m/a", "TestFlaky", "x")}, nil, map[string]bool{"m/a.TestFlaky": true}, Survived, nil},
 		{"deadline", []report.Test{pass}, errTimeout, nil, Timeout, nil},
+		{"subtests name the case", []report.Test{fail("m/a", "TestV", "x"), fail("m/a", "TestV/ipv6", "y"), fail("m/a", "TestW", "z")}, nil, nil, Killed, []string{"m/a.TestV/ipv6", "m/a.TestW"}},
 		{"go test broke", nil, errors.New("exec: go: not found"), nil, Errored, nil},
 		{"test binary does not build", []report.Test{fail("m/a", report.BuildTest, "x.go:1: undefined: y")}, nil, nil, BuildFail, nil},
 	} {

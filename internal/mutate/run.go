@@ -428,6 +428,7 @@ func classify(tests []report.Test, err error, ignore map[string]bool) Outcome {
 			out.Detail = t.Reason
 		}
 	}
+	out.KilledBy = leaves(out.KilledBy)
 	switch {
 	case errors.Is(err, errTimeout):
 		out.Status = Timeout
@@ -439,6 +440,25 @@ func classify(tests []report.Test, err error, ignore map[string]bool) Outcome {
 		out.Status = Killed
 	default:
 		out.Status = Survived
+	}
+	return out
+}
+
+// leaves drops failed tests whose subtests failed too: the subtest names
+// the case that caught the mutant.
+func leaves(names []string) []string {
+	var out []string
+	for _, n := range names {
+		parent := false
+		for _, m := range names {
+			if strings.HasPrefix(m, n+"/") {
+				parent = true
+				break
+			}
+		}
+		if !parent {
+			out = append(out, n)
+		}
 	}
 	return out
 }
