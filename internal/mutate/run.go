@@ -320,6 +320,13 @@ func prepare(ctx context.Context, o Options, dir string, progs []Program, key *o
 	if err != nil {
 		return nil, nil, err
 	}
+	if m == nil {
+		// Every signed object of the copy, not only the mutated programs',
+		// must verify against the only key it trusts now.
+		if err := resignAll(dir, *key); err != nil {
+			return nil, nil, err
+		}
+	}
 	objs := map[string][]string{}
 	for _, p := range progs {
 		if m != nil && p.Source != m.File {

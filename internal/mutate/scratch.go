@@ -111,6 +111,24 @@ func rebuild(ctx context.Context, root string, p Program, cc string, key *objsig
 	return objs, nil
 }
 
+// resignAll replaces the signature of every signed object under root
+// (OBJECT.sig next to OBJECT) with one made by key.
+func resignAll(root string, key objsign.PrivateKey) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".o.sig") {
+			return err
+		}
+		obj := strings.TrimSuffix(path, ".sig")
+		if _, err := os.Stat(obj); err != nil {
+			return nil // a signature without its object: nothing to load
+		}
+		if err := objsign.SignFile(obj, key); err != nil {
+			return fmt.Errorf("re-sign %s: %w", obj, err)
+		}
+		return nil
+	})
+}
+
 // trustOnly makes the scratch module trust only pub: for bpflab itself
 // (or a fork) the embedded trusted key set is replaced, so test binaries
 // built from the scratch tree, also those run inside VMs, accept the

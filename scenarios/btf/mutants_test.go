@@ -1,9 +1,14 @@
 package btf_test
 
 import (
+	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf/btf"
 	"github.com/stretchr/testify/assert"
@@ -79,4 +84,53 @@ func onOtherThread(t *testing.T, fn func()) int {
 		tids <- <-done
 	}()
 	return <-tids
+}
+
+// envGetppid makes the test binary a child that calls getppid that many
+// times and exits (TestCoreFilterIgnoresOthers).
+const envGetppid = "BPFLAB_BTF_GETPPID_CALLS"
+
+func TestMain(m *testing.M) {
+	if n, ok := os.LookupEnv(envGetppid); ok {
+		calls, err := strconv.Atoi(n)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "btf child: bad %s=%q\n", envGetppid, n)
+			os.Exit(2)
+		}
+		for range calls {
+			unix.Getppid()
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestCoreFilterIgnoresOthers kills the mutant that drops the program's
+// target_tgid filter: another process's getppid calls must not be
+// recorded, only this process's.
+func TestCoreFilterIgnoresOthers(t *testing.T) {
+	testenv.Setup(t)
+	probe.Skip(t, probe.KernelBTF)
+	probe.Skip(t, probe.Tracepoint)
+	p, err := core.Load(uint32(os.Getpid()))
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, p.Close()) })
+	require.NoError(t, p.Attach())
+
+	self, err := os.Executable()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const childCalls = 5
+	cmd := exec.CommandContext(ctx, self)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", envGetppid, childCalls))
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "child making %d getppid calls: %s", childCalls, out)
+
+	tid := onOtherThread(t, func() { p.Trigger() })
+	got, err := p.Result()
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), got.Hits, "only this process's call counts, not the child's %d (pid %d)", childCalls, cmd.Process.Pid)
+	assert.Equal(t, uint32(os.Getpid()), got.TGID, "recorded process")
+	assert.Equal(t, uint32(tid), got.PID, "recorded thread")
 }
