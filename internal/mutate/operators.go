@@ -214,6 +214,11 @@ func (c *collector) integer(n *astNode) {
 	if !p.ok {
 		return
 	}
+	if e := mainPoint(n.Range.Begin, c.main); e.ok && e.macro {
+		if _, named := namedConstants[tokenAt(c.src, e.off)]; named {
+			return // TC_ACT_OK's value: the action operator swaps the name instead
+		}
+	}
 	tok := tokenAt(c.src, p.off)
 	digits := strings.TrimRight(tok, "uUlL")
 	v, err := strconv.ParseUint(digits, 0, 64)
