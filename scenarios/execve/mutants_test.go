@@ -240,3 +240,68 @@ func TestCountTableFull(t *testing.T) {
 		"each failed insert is retried %d times: %d failures, %d retries (diag %+v)", countAttempts, failed, retried, after)
 	assert.Equal(t, uint64(unix.E2BIG), after.CountLastErrno, "errno of the last failed insert (diag %+v)", after)
 }
+
+// TestFullEventBufferIsDeclared kills the mutant that drops the
+// EVENT_DROPPED bump: with nobody reading, a burst of calls overflows the
+// event buffer (ring buffer, or a one-page perf buffer per CPU), and every
+// call of this process is then either delivered or declared dropped.
+func TestFullEventBufferIsDeclared(t *testing.T) {
+	testenv.Setup(t)
+	for _, c := range []struct {
+		forcePerf bool
+		name      string
+		calls     int
+	}{
+		{false, execve.TransportRingbuf, 1500}, // 256 KiB ring, ~300 bytes per event
+		{true, execve.TransportPerf, 200},      // 4 KiB per CPU
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			self := uint32(os.Getpid())
+			tr, err := execve.Load(execve.Options{ForcePerf: c.forcePerf, EventTGID: self, PerfBufferPages: 1})
+			require.NoError(t, err)
+			defer func() { assert.NoError(t, tr.Close()) }()
+			if tr.Transport() != c.name {
+				t.Skipf("kernel has no BPF ring buffer (feature probe chose %s); the perf subtest covers this kernel", tr.Transport())
+			}
+			require.NoError(t, tr.Attach())
+			missedBefore, err := tr.Missed()
+			require.NoError(t, err)
+			before, err := tr.Diag()
+			require.NoError(t, err)
+
+			page, err := unix.Mmap(-1, 0, os.Getpagesize(), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+			require.NoError(t, err)
+			defer func() { assert.NoError(t, unix.Munmap(page)) }()
+			bad := uintptr(unsafe.Pointer(&page[0]))
+			for range c.calls {
+				_, _, e := unix.RawSyscall(unix.SYS_EXECVE, bad, 0, 0)
+				require.Equal(t, unix.EFAULT, e)
+			}
+			after, err := tr.Diag()
+			require.NoError(t, err)
+			missedAfter, err := tr.Missed()
+			require.NoError(t, err)
+			dropped := int(after.EventsDropped - before.EventsDropped)
+			missed := int(missedAfter - missedBefore)
+			require.Positive(t, dropped, "%d events with nobody reading must overflow the %s buffer (diag %+v)", c.calls, c.name, after)
+
+			// Now drain: delivered + dropped (+ runs the kernel skipped) = calls.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			got := 0
+			for got+dropped+missed < c.calls {
+				ev, err := tr.ReadEvent(ctx)
+				require.NoError(t, err, "after %d events, %d dropped, %d skipped of %d calls", got, dropped, missed, c.calls)
+				if ev.TGID == self {
+					got++
+				}
+			}
+			assert.Equal(t, c.calls, got+dropped+missed, "delivered %d + dropped %d + skipped %d", got, dropped, missed)
+			// Nothing more than the calls made may arrive.
+			short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel2()
+			_, err = tr.ReadEvent(short)
+			assert.Error(t, err, "an event beyond the %d calls (delivered %d, dropped %d)", c.calls, got, dropped)
+		})
+	}
+}
