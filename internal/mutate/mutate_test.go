@@ -127,3 +127,19 @@ func TestRunClassifies(t *testing.T) {
 	assert.Contains(t, out.String(), "-\tif (len < 64)\n+\tif (len <= 64)\n")
 	assert.Contains(t, out.String(), "rerun: bpflab mutate --only "+surv.ID+" --kernels host --pkg ./xdplen "+dir)
 }
+
+// A baseline where nothing passes (here: a -run that matches nothing)
+// stops the run: no mutant could be killed.
+func TestRunRefusesDeadBaseline(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("the fixture's test runs an XDP program (BPF_PROG_TEST_RUN): needs root")
+	}
+	cc := needClang(t)
+	root, dir := fixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, err := Run(ctx, Options{Root: root, Dirs: []string{dir}, CC: cc, Packages: []string{"./xdplen"},
+		Run: "^TestNothingMatches$", Only: []string{"xdplen-001"}, Timeout: 2 * time.Minute})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no test of ./xdplen passes without mutants")
+}

@@ -259,8 +259,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				rep.BaselineFailures = append(rep.BaselineFailures, k+": "+t.Package+"."+t.Name+": "+t.Reason)
 			}
 		}
-		if len(tests) == 0 {
-			return nil, fmt.Errorf("baseline on %s: the packages %s ran no tests", k, strings.Join(o.Packages, " "))
+		passed := 0
+		for _, t := range tests {
+			if t.Status == report.Pass {
+				passed++
+			}
+		}
+		if passed == 0 {
+			// Nothing could kill a mutant: e.g. not root, or no tests.
+			return nil, fmt.Errorf("baseline on %s: no test of %s passes without mutants (%d failed%s); fix that first (the host kernel needs root)",
+				k, strings.Join(o.Packages, " "), len(baseFails[k]), firstFailure(tests))
 		}
 	}
 	for _, f := range rep.BaselineFailures {
@@ -449,6 +457,15 @@ func classify(tests []report.Test, err error, ignore map[string]bool) Outcome {
 		out.Status = Survived
 	}
 	return out
+}
+
+func firstFailure(tests []report.Test) string {
+	for _, t := range tests {
+		if t.Status == report.Fail {
+			return ", first: " + t.Package + "." + t.Name + ": " + t.Reason
+		}
+	}
+	return ""
 }
 
 // leaves drops failed tests whose subtests failed too: the subtest names
