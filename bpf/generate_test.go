@@ -4,14 +4,13 @@ package bpf_test
 
 import (
 	"bytes"
-	"go/parser"
-	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/bpflab/bpflab/internal/bpf2goline"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,22 +33,14 @@ func TestCommittedObjectsMatchSources(t *testing.T) {
 	gens := findGenerators(t)
 	require.NotEmpty(t, gens, "no bpf2go go:generate lines under bpf/")
 	for _, g := range gens {
-		pkg, args := g.dir, g.args
-		t.Run(pkg+"/"+g.ident, func(t *testing.T) {
+		pkg := g.Dir
+		t.Run(pkg+"/"+g.Ident, func(t *testing.T) {
 			out := t.TempDir()
 			// go tool bpf2go -output-dir OUT -cc CC <rest>
-			cmdArgs := []string{"tool", "bpf2go", "-output-dir", out}
-			for i := 0; i < len(args); i++ {
-				if args[i] == "-cc" && i+1 < len(args) {
-					cmdArgs = append(cmdArgs, "-cc", cc)
-					i++
-					continue
-				}
-				cmdArgs = append(cmdArgs, args[i])
-			}
+			cmdArgs := g.GoArgs(out, cc)
 			cmd := exec.Command(goBin, cmdArgs...)
 			cmd.Dir = pkg
-			cmd.Env = append(os.Environ(), "GOPACKAGE="+g.pkg, "GOFILE="+g.file)
+			cmd.Env = append(os.Environ(), g.Env()...)
 			outb, err := cmd.CombinedOutput()
 			require.NoError(t, err, "go %s:\n%s", strings.Join(cmdArgs, " "), outb)
 
@@ -85,89 +76,14 @@ func findClang(t *testing.T) string {
 	return ""
 }
 
-// generator is one bpf2go go:generate line.
-type generator struct {
-	dir, file, pkg string   // package directory, file holding the line, package name
-	ident          string   // bpf2go identifier (first positional argument)
-	args           []string // arguments after "go tool bpf2go"
-}
-
-const generatePrefix = "//go:generate go tool bpf2go "
-
 // findGenerators collects the bpf2go lines of every package under bpf/
 // and of the seed-bug fixtures under internal/fixtures.
-func findGenerators(t *testing.T) []generator {
+func findGenerators(t *testing.T) []bpf2goline.Line {
 	files, err := filepath.Glob("*/*.go")
 	require.NoError(t, err)
 	fixtures, err := filepath.Glob("../internal/fixtures/*.go")
 	require.NoError(t, err)
-	files = append(files, fixtures...)
-	var gens []generator
-	for _, file := range files {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
-		data, err := os.ReadFile(file)
-		require.NoError(t, err)
-		if !bytes.Contains(data, []byte(generatePrefix)) {
-			continue
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), file, data, parser.PackageClauseOnly)
-		require.NoError(t, err)
-		for _, line := range strings.Split(string(data), "\n") {
-			rest, ok := strings.CutPrefix(line, generatePrefix)
-			if !ok {
-				continue
-			}
-			args := splitArgs(rest)
-			gens = append(gens, generator{
-				dir: filepath.Dir(file), file: filepath.Base(file), pkg: f.Name.Name,
-				ident: firstPositional(args), args: args,
-			})
-		}
-	}
-	return gens
-}
-
-// splitArgs splits a go:generate line like the go command does for the
-// simple cases used here: spaces separate, double quotes group.
-func splitArgs(line string) []string {
-	var args []string
-	var cur strings.Builder
-	inQuote, has := false, false
-	for _, r := range line {
-		switch {
-		case r == '"':
-			inQuote, has = !inQuote, true
-		case r == ' ' && !inQuote:
-			if has {
-				args = append(args, cur.String())
-				cur.Reset()
-				has = false
-			}
-		default:
-			cur.WriteRune(r)
-			has = true
-		}
-	}
-	if has {
-		args = append(args, cur.String())
-	}
-	return args
-}
-
-// firstPositional returns the bpf2go identifier: the first argument that
-// is neither a flag nor a flag's value.
-func firstPositional(args []string) string {
-	boolFlags := map[string]bool{"-verbose": true, "-no-strip": true, "-no-global-types": true}
-	for i := 0; i < len(args); i++ {
-		if strings.HasPrefix(args[i], "-") {
-			if !strings.Contains(args[i], "=") && !boolFlags[args[i]] {
-				i++
-			}
-			continue
-		}
-		return args[i]
-	}
-	return "?"
+	lines, err := bpf2goline.Find(append(files, fixtures...))
+	require.NoError(t, err)
+	return lines
 }

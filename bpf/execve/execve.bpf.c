@@ -77,7 +77,10 @@ static __always_inline void count_exec(__u32 tgid)
 {
 	__u32 idx = EXEC_DIAG_COUNT_LAST_ERR;
 	__u64 one = 1, *cnt, *last;
-	long err = 0;
+	/* int, not long: on 5.10 the map op's int result reaches the program
+	 * zero-extended (a long read -E2BIG back as 0xffffffff00000007, and
+	 * -EEXIST never compared equal), found by bpflab mutate's tests. */
+	int err = 0;
 
 	for (int i = 0; i < COUNT_ATTEMPTS; i++) {
 		cnt = bpf_map_lookup_elem(&exec_counts, &tgid);

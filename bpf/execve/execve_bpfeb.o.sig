@@ -1,5 +1,5 @@
 bpflab-signature v1
 signer: bpflab release key 2026-11-25
 key-id: 117dab19fbb94263
-object-sha256: 6ffb7551461b890bbc2096ec9c0d25d84d5efb6c757c84459a4b48e9fb4a7b08
-signature: 9iKKpwxPY6Q7CEginh2yKXoGrpQ+LV6Kmb+GOYaRse74oYCLJ1W9iJO52VI83SlPOLrl303fe7V4ueRozMdlCA==
+object-sha256: 51e941c39bee5ff17456355f91f5fa97e82bec811ad1b6753b688e7e01db6af5
+signature: pBa8rvndl1x0RMETCpii/0z73cm74fRpz6xJaCZkL+3Wr/13EsjaBwtYCKnqbJy9eL5GR9Jk8POdhunM0TeTCg==

@@ -1,5 +1,5 @@
 bpflab-signature v1
 signer: bpflab release key 2026-11-25
 key-id: 117dab19fbb94263
-object-sha256: 4f3fd6fb32d3772657c75c3ecf599123114e9487b986505ab5506d018e75a12f
-signature: QQDFP15J6YeHklWUSusqwBehHt3zzf482icFUkZA0UVQFoBOr6V9fEpiKPWDQDN3FsQ9yhfilx2GLGR2XoxBCQ==
+object-sha256: cf0305c0a4d2bd49afe94a78903decaa96cd4921702274ce4d2d1bbf67caa167
+signature: zZcBb9MkDNWEBX4Tzl53eLNO/MeB5+BhYaZeaxs/yfbsM8fJmOFJu9ainuGWRPvF8BLJr26wVeXziIAtlnSBAw==

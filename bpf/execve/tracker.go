@@ -34,6 +34,11 @@ type Options struct {
 	EventTGID uint32
 	// PerfBufferPages is the per-CPU perf buffer size in pages (default 64).
 	PerfBufferPages int
+	// CountEntries is the capacity of the per-process count table
+	// (default: the object's, 65536). When it is full, execs of processes
+	// not yet in it are not counted and the program's diag records the
+	// failed inserts (E2BIG) after its retries.
+	CountEntries uint32
 	// Signing selects the object and the keys it must be signed by.
 	Signing Signing
 }
@@ -83,6 +88,10 @@ func Load(opts Options) (*Tracker, error) {
 		unused = execveMapEventsRb
 	}
 	spec.Maps[unused] = &ebpf.MapSpec{Name: unused, Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}
+
+	if opts.CountEntries > 0 {
+		spec.Maps[execveMapExecCounts].MaxEntries = opts.CountEntries
+	}
 
 	t := &Tracker{transport: transport, opts: opts}
 	if err := spec.LoadAndAssign(&t.objs, &ebpf.CollectionOptions{Cache: kernelbtf.Cache()}); err != nil {

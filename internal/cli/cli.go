@@ -20,6 +20,7 @@ func Commands() []Command {
 		{Name: "matrix", Summary: "run the scenarios on every kernel and print a kernel x test table", Run: runMatrix},
 		{Name: "kernels", Summary: "list, fetch, verify and update the kernel matrix", Run: runKernels},
 		{Name: "exec", Summary: "run one static binary inside a kernel (go test -exec)", Run: runExec},
+		{Name: "mutate", Summary: "plant bugs in BPF C, rerun the tests on kernels, report the mutants they let through", Run: runMutate},
 		{Name: "check", Summary: "load and attach every program and map of BPF objects on every kernel", Run: runCheck},
 		{Name: "report", Summary: "merge per-kernel results from several machines into one table, JUnit and Markdown", Run: runReport},
 	}, OperatorCommands()...), []Command{
