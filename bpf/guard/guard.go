@@ -242,6 +242,9 @@ func ScopeOffset() (uint64, error) {
 // capabilities and the bpf LSM listed as active, e.g. a hardened host that
 // keeps BPF trampolines off. The error says what the kernel answered.
 func ProbeLSM() error {
+	if err := HasLSMHooks(); err != nil {
+		return err
+	}
 	p, err := ebpf.NewProgramWithOptions(&ebpf.ProgramSpec{
 		Name: "guard_probe", Type: ebpf.LSM, AttachType: ebpf.AttachLSMMac, AttachTo: "bpf", License: "GPL",
 		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
@@ -254,5 +257,38 @@ func ProbeLSM() error {
 	if err != nil {
 		return fmt.Errorf("load a trivial lsm/bpf program: %w", err)
 	}
-	return p.Close()
+	defer p.Close()
+	// Loading is not attaching: an LSM program runs through a BPF
+	// trampoline, which some architectures' JITs lack for LSM hooks (arm64
+	// in 6.1 loads the program and then answers ENOTSUPP). The probe
+	// program returns 0, so attaching it for a moment allows everything.
+	l, err := link.AttachLSM(link.LSMOptions{Program: p})
+	if err != nil {
+		return fmt.Errorf("%w: attach a trivial lsm/bpf program: %w", ErrNoLSMAttach, err)
+	}
+	return l.Close()
+}
+
+// ErrNoLSMHooks: the kernel is built without CONFIG_BPF_LSM (its BTF has
+// no bpf_lsm_* hooks), so no BPF LSM program can exist there.
+var ErrNoLSMHooks = errors.New("kernel built without BPF LSM hooks (CONFIG_BPF_LSM)")
+
+// ErrNoLSMAttach: the kernel loads LSM programs but cannot attach them
+// (no BPF trampoline for LSM hooks on this architecture).
+var ErrNoLSMAttach = errors.New("kernel cannot attach BPF LSM programs")
+
+// HasLSMHooks reports whether the kernel's BTF has the guard's required
+// hook (bpf_lsm_bpf); without it the kernel has no BPF LSM at all.
+func HasLSMHooks() error {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return fmt.Errorf("guard: read kernel BTF: %w", err)
+	}
+	var fn *btf.Func
+	if err := spec.TypeByName("bpf_lsm_bpf", &fn); errors.Is(err, btf.ErrNotFound) {
+		return fmt.Errorf("%w: kernel BTF has no bpf_lsm_bpf", ErrNoLSMHooks)
+	} else if err != nil {
+		return fmt.Errorf("guard: kernel BTF: %w", err)
+	}
+	return nil
 }

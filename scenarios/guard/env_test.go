@@ -2,9 +2,11 @@ package guard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,21 +33,37 @@ var envSeq atomic.Int64
 // bpflab guest runner sets BPFLAB_GUEST=1 for the binaries it runs.
 func inGuest() bool { return os.Getenv("BPFLAB_GUEST") == "1" }
 
+// requireBPFLSM skips, stating the probe's answer, where the kernel cannot
+// run the guard for a reason of its build: no BPF LSM hooks at all
+// (CONFIG_BPF_LSM off, Debian's s390x 6.1), or LSM programs that load but
+// cannot attach (no BPF trampoline for LSM hooks: arm64 6.1). On x86-64,
+// which has had LSM trampolines since BPF LSM itself (5.7), either is a
+// failure, as is an inactive bpf LSM (the VM backends boot with lsm=...,bpf)
+// or a kernel of a bpflab VM that refuses LSM program loads.
+func requireBPFLSM(t testing.TB) {
+	t.Helper()
+	err := bpfguard.ProbeLSM()
+	switch {
+	case err == nil:
+	case (errors.Is(err, bpfguard.ErrNoLSMHooks) || errors.Is(err, bpfguard.ErrNoLSMAttach)) && runtime.GOARCH != "amd64":
+		t.Skipf("the guard cannot run on this %s kernel (probed: %v); it is the enforcement point only where the kernel has BPF LSM", runtime.GOARCH, err)
+	case inGuest() || errors.Is(err, bpfguard.ErrNoLSMHooks) || errors.Is(err, bpfguard.ErrNoLSMAttach):
+		t.Fatalf("the kernel of a bpflab VM must run BPF LSM programs: %v", err)
+	default:
+		t.Skipf("this kernel refuses BPF LSM programs although %s/lsm lists bpf (probed: %v); the guard scenarios run in the VM kernels", guard.SecurityFS, err)
+	}
+	if err := guard.RequireBPFLSM(); err != nil {
+		t.Fatalf("guard scenarios need the bpf LSM (the VM backends boot with lsm=...,bpf): %v", err)
+	}
+}
+
 // newEnv prepares a scope and a pin directory, without enabling. On the
 // host the scope is a fresh cgroup: the host kernel is shared, and a
 // system-wide guard would refuse every other BPF user on it.
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	testenv.Setup(t)
-	if err := guard.RequireBPFLSM(); err != nil {
-		t.Fatalf("guard scenarios need the bpf LSM (the VM backends boot with lsm=...,bpf): %v", err)
-	}
-	if err := bpfguard.ProbeLSM(); err != nil {
-		if inGuest() {
-			t.Fatalf("the kernel of a bpflab VM must load BPF LSM programs: %v", err)
-		}
-		t.Skipf("this kernel refuses BPF LSM programs although %s/lsm lists bpf (probed: %v); the guard scenarios run in the VM kernels", guard.SecurityFS, err)
-	}
+	requireBPFLSM(t)
 	// Unique per call: a benchmark function runs more than once.
 	name := fmt.Sprintf("bpflab-guard-%d-%d-%s", os.Getpid(), envSeq.Add(1), strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()))
 	e := &env{pinDir: filepath.Join(testenv.BPFFS, name)}

@@ -155,10 +155,11 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	entries = append(entries, autoload.entries...)
 	spec.Autoload = autoload.spec
 	carried := map[string]bool{}
+	var tools []string // the tools actually carried
 	for _, tool := range job.Tools {
 		if err := initramfs.CheckArch(tool, k.GoArch()); err != nil {
 			// A host tool of another architecture cannot run there; the
-			// scenarios that need it skip, saying it is missing.
+			// scenarios that need it skip, saying it was not carried.
 			b.logf("qemu: %s: not carrying %s: %v", k.Name, tool, err)
 			continue
 		}
@@ -166,6 +167,7 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 		if err != nil {
 			return nil, &vm.PhaseError{Phase: "prepare", Err: err}
 		}
+		tools = append(tools, tool)
 		for _, p := range paths {
 			if !carried[p] {
 				carried[p] = true
@@ -173,8 +175,8 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 			}
 		}
 	}
-	if len(job.Tools) > 0 { // a carried tool that is missing fails, never skips
-		spec.Env = append(slices.Clone(spec.Env), probe.ToolsEnv(job.Tools))
+	if len(tools) > 0 { // a carried tool that is missing fails, never skips
+		spec.Env = append(slices.Clone(spec.Env), probe.ToolsEnv(tools))
 	}
 	specJSON, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
