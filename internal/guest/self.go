@@ -13,8 +13,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
+	"github.com/bpflab/bpflab/internal/atomicfile"
 	"github.com/bpflab/bpflab/internal/initramfs"
 )
 
@@ -136,9 +138,12 @@ func rebuildArch(ctx context.Context, dir, out, goarch string) error {
 		if goarch != "" {
 			cmd.Env = append(cmd.Env, "GOARCH="+goarch)
 		}
+	case goarch != "" && ok && bi.Main.Path == mainModule && bi.Main.Version != "" && bi.Main.Version != "(devel)":
+		// go install refuses to cross-install into GOBIN: it installs into
+		// $GOPATH/bin/linux_GOARCH instead, from where it is copied.
+		return crossInstall(ctx, out, goarch, bi.Main.Version)
 	case goarch != "":
-		// go install refuses to cross-install into GOBIN.
-		return fmt.Errorf("cross-build a %s guest runner: %s is not resolvable from the working directory's module", goarch, mainModule)
+		return fmt.Errorf("cross-build a %s guest runner: this bpflab has no released version and %s is not resolvable from the working directory's module", goarch, mainModule)
 	case ok && bi.Main.Path == mainModule && bi.Main.Version != "" && bi.Main.Version != "(devel)":
 		// go install PKG@VERSION: the same release from the module proxy.
 		cmd = exec.CommandContext(ctx, "go", "install", mainPackage+"@"+bi.Main.Version)
@@ -159,6 +164,35 @@ func rebuildArch(ctx context.Context, dir, out, goarch string) error {
 		return initramfs.CheckArch(out, goarch)
 	}
 	return nil
+}
+
+// crossInstall installs bpflab at version for linux/goarch with go install
+// (into $GOPATH/bin/linux_GOARCH, as go does for another architecture) and
+// copies it to out.
+func crossInstall(ctx context.Context, out, goarch, version string) error {
+	gopath, err := exec.CommandContext(ctx, "go", "env", "GOPATH").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOPATH: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, "go", "install", mainPackage+"@"+version)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOBIN=", "GOFLAGS=")
+	cmd.WaitDelay = 5 * time.Second
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("cross-build a %s guest runner (%s): %w\n%s", goarch, cmd, err, bytes.TrimSpace(msg))
+	}
+	first := strings.Split(strings.TrimSpace(string(gopath)), string(os.PathListSeparator))[0]
+	built := filepath.Join(first, "bin", "linux_"+goarch, "bpflab")
+	data, err := os.ReadFile(built)
+	if err != nil {
+		return fmt.Errorf("cross-built guest runner: %w", err)
+	}
+	if err := atomicfile.WriteFile(out, data, 0o755); err != nil {
+		return err
+	}
+	if err := initramfs.CheckStatic(out); err != nil {
+		return err
+	}
+	return initramfs.CheckArch(out, goarch)
 }
 
 func fileSHA256(path string) (string, error) {
