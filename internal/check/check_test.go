@@ -39,6 +39,7 @@ func TestClassify(t *testing.T) {
 		{"prog unsupported", KindProg, fmt.Errorf("load: %w", ebpf.ErrNotSupported), UnsupportedProgType},
 		{"attach unsupported", KindAttach, fmt.Errorf("tcx: %w", ebpf.ErrNotSupported), UnsupportedAttach},
 		{"attach", KindAttach, fmt.Errorf("attach: %w", unix.EBUSY), AttachFailed},
+		{"little-endian object on s390x", KindProg, errors.New("program x: can't load LittleEndian program on BigEndian"), WrongByteOrder},
 		{"other", KindProg, errors.New("boom"), LoadFailed},
 	}
 	for _, tt := range tests {

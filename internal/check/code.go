@@ -27,6 +27,7 @@ const (
 	VerifierRejected     Code = "VERIFIER_REJECTED"       // the verifier said no (log tail kept)
 	Permission           Code = "PERMISSION"              // EPERM/EACCES before the verifier
 	AttachFailed         Code = "ATTACH_FAILED"           // loaded, attach refused
+	WrongByteOrder       Code = "WRONG_BYTE_ORDER"        // a bpfel object on a big-endian kernel, or the reverse
 	LoadFailed           Code = "LOAD_FAILED"             // anything else (message kept)
 )
 
@@ -58,6 +59,10 @@ func Classify(kind Kind, err error) (Code, string) {
 		log = strings.Join(ve.Log, "\n")
 	}
 	switch {
+	case strings.Contains(msg, "can't load LittleEndian program on BigEndian") ||
+		strings.Contains(msg, "can't load BigEndian program on LittleEndian"):
+		// Build the object for both orders (bpf2go -target bpfel,bpfeb).
+		return WrongByteOrder, msg
 	case errors.Is(err, btf.ErrNotSupported) && strings.Contains(msg, "kernel"),
 		strings.Contains(msg, "load kernel spec") && !strings.Contains(msg, "find target"):
 		return MissingKernelBTF, msg

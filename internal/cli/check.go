@@ -26,7 +26,7 @@ needs no outside set-up, and prints a kernel x program table. Failures
 carry a stable code: UNSUPPORTED_MAP_TYPE, UNSUPPORTED_PROG_TYPE,
 UNSUPPORTED_ATTACH_TYPE, MISSING_HELPER, CORE_RELOCATION_FAILED,
 MISSING_KERNEL_BTF, MISSING_MAP, VERIFIER_REJECTED (log tail kept),
-PERMISSION, ATTACH_FAILED, LOAD_FAILED, INVALID_OBJECT. With --baseline
+PERMISSION, ATTACH_FAILED, WRONG_BYTE_ORDER, LOAD_FAILED, INVALID_OBJECT. With --baseline
 only regressions fail the run.
 `
 

@@ -250,7 +250,7 @@ func runKernel(ctx context.Context, o Options, store *kernel.Store, e kernel.Ent
 	}
 	parse := report.ParseTest2JSON // built.Jobs run binaries with -test.v=test2json
 	if o.Custom != nil {
-		job.Binaries = o.Custom.Binaries
+		job.Binaries, job.Files = o.Custom.Binaries, o.Custom.Files // also for a cross-built kernel
 		parse = o.Custom.Parse
 		if built.foreignRunner != "" { // bpflab running itself, built for this kernel's arch
 			job.Binaries = slices.Clone(job.Binaries)
