@@ -1,0 +1,193 @@
+package execve_test
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpflab/bpflab/bpf/execve"
+	"github.com/bpflab/bpflab/harness/testenv"
+)
+
+// First-exec race: how long to try, how many races are enough, and the
+// missing file the racing threads exec.
+const (
+	firstRaceBudget  = 8 * time.Second
+	firstRaceWant    = 20
+	firstRaceMissing = "/nonexistent/bpflab-execve-first-race"
+)
+
+// TestFirstExecRace kills the mutants of the tracker's insert race that
+// `bpflab mutate bpf/execve` found alive: a wrong EEXIST errno, a deleted
+// EEXIST check, and BPF_ANY for BPF_NOEXIST. They only matter when
+// threads of one process make its first counted exec call at the same
+// moment on different CPUs, so all miss the lookup and race the insert.
+//
+// Each round forgets this process's count, then releases workers (one
+// locked OS thread each, spinning on a shared round number) to make one
+// failing execve each. Every round is thus a first insert raced by all
+// workers, and the count after it must be exactly the number of workers.
+// The program counts each lost insert (EEXIST) in diag; the test requires
+// at least one, so it proves the race happened rather than assuming it.
+func TestFirstExecRace(t *testing.T) {
+	testenv.Setup(t)
+	self := uint32(os.Getpid())
+	tr, err := execve.Load(execve.Options{EventTGID: self})
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, tr.Close()) }()
+	require.NoError(t, tr.Attach())
+
+	// One worker per CPU: more would wait for a CPU, not race.
+	workers := min(max(runtime.NumCPU(), 2), 4)
+	// Spinning workers hold their P and cannot be preempted (their
+	// signals are blocked, see raceWorker), so the main goroutine needs a
+	// P of its own, and no garbage collection may wait for the spinners.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(workers + 1))
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+
+	rc := &raceControl{
+		workers: workers,
+		start:   make(chan struct{}, workers),
+		done:    make(chan error, workers),
+		stop:    make(chan struct{}),
+	}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(rc.worker)
+	}
+	defer func() {
+		rc.quit.Store(true)
+		close(rc.stop)
+		wg.Wait()
+	}()
+
+	diagStart, err := tr.Diag()
+	require.NoError(t, err)
+	var rounds, skipped, raced int
+	start := time.Now()
+	for time.Since(start) < firstRaceBudget && raced < firstRaceWant {
+		rounds++
+		missedBefore, err := tr.Missed()
+		require.NoError(t, err)
+		before, err := tr.Diag()
+		require.NoError(t, err)
+		require.NoError(t, tr.Forget(self))
+
+		for range workers {
+			rc.start <- struct{}{}
+		}
+		timeout := time.After(30 * time.Second)
+		for i := range workers {
+			select {
+			case err := <-rc.done:
+				require.NoError(t, err, "race worker in round %d", rounds)
+			case <-timeout:
+				t.Fatalf("round %d: %d of %d racing execve calls returned after 30 s", rounds, i, workers)
+			}
+		}
+
+		got, err := tr.Count(self)
+		require.NoError(t, err)
+		after, err := tr.Diag()
+		require.NoError(t, err)
+		missedAfter, err := tr.Missed()
+		require.NoError(t, err)
+		// Runs the kernel skipped (Tracker.Missed) or inserts it refused
+		// after the retries (EBUSY, declared in diag) make this round
+		// inexact; they are rare and say nothing about the race.
+		if missedAfter != missedBefore || after.CountFailed != before.CountFailed {
+			skipped++
+			continue
+		}
+		require.Equal(t, uint64(workers), got, "round %d: %d threads of tgid %d each made one first exec call at once; counted %d (diag %+v)", rounds, workers, self, got, after)
+		raced += int(after.CountRaced - before.CountRaced)
+	}
+	diag, err := tr.Diag()
+	require.NoError(t, err)
+	elapsed := time.Since(start)
+	t.Logf("%d workers, %d rounds in %v (%d inexact, skipped), %d inserts lost the race (EEXIST) and added; diag %+v", workers, rounds, elapsed.Round(time.Millisecond), skipped, raced, diag)
+	require.Positive(t, raced, "in %d rounds over %v, no two of %d threads missed the lookup together (diag raced count unchanged): the race this test exists for never happened, so it proves nothing here", rounds, elapsed.Round(time.Millisecond), workers)
+	// A lost race is not a failure: it must not reach the retry path or
+	// its errno slot (only transient EBUSY may be there).
+	assert.NotEqual(t, uint64(unix.EEXIST), diag.CountLastErrno, "an EEXIST insert was treated as a failure (diag %+v, at start %+v)", diag, diagStart)
+}
+
+// raceControl releases the race workers round by round.
+type raceControl struct {
+	workers int
+	start   chan struct{} // one token per worker and round
+	done    chan error    // one result per worker and round
+	stop    chan struct{}
+	quit    atomic.Bool  // set with stop; read where a worker spins
+	arrived atomic.Int64 // workers at the barrier, over all rounds
+}
+
+// worker makes one failing execve per round, on a locked OS thread with
+// every signal blocked: a signal (the Go runtime's preemption SIGURG)
+// reaching a thread that waits in execve for the process's
+// cred_guard_mutex makes the kernel restart the call, a second
+// sys_enter_execve the round did not mean. The goroutine never unlocks,
+// so Go discards the thread and its signal mask when it returns.
+//
+// Between rounds the workers sleep, so the main goroutine has a CPU for
+// its map reads; in a round they meet at a spin barrier, so the last to
+// arrive finds the others running, and all leave together.
+func (rc *raceControl) worker() {
+	runtime.LockOSThread()
+	fail := func(err error) {
+		for {
+			select {
+			case <-rc.stop:
+				return
+			case <-rc.start:
+				rc.arrived.Add(1)
+				rc.done <- err
+			}
+		}
+	}
+	var all unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^all.Val[i]
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &all, nil); err != nil {
+		fail(fmt.Errorf("block signals: %w", err))
+		return
+	}
+	argv, _ := syscall.SlicePtrFromStrings([]string{firstRaceMissing})
+	envv, _ := syscall.SlicePtrFromStrings(nil)
+	path, _ := syscall.BytePtrFromString(firstRaceMissing)
+	for r := int64(1); ; r++ {
+		select {
+		case <-rc.stop:
+			return
+		case <-rc.start:
+		}
+		rc.arrived.Add(1)
+		for rc.arrived.Load() < r*int64(rc.workers) {
+			// Spin: a sleeping thread would leave late.
+			if rc.quit.Load() {
+				return
+			}
+		}
+		// Raw syscall: syscall.Exec serialises callers on a lock.
+		_, _, e := unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(path)),
+			uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+		var err error
+		if e != unix.ENOENT {
+			err = &os.PathError{Op: "execve", Path: firstRaceMissing, Err: e}
+		}
+		rc.done <- err
+	}
+}
