@@ -118,10 +118,10 @@ func TestFirstExecRace(t *testing.T) {
 	require.NoError(t, err)
 	elapsed := time.Since(start)
 	t.Logf("%d workers, %d rounds in %v (%d inexact, skipped), %d inserts lost the race (EEXIST) and added; diag %+v", workers, rounds, elapsed.Round(time.Millisecond), skipped, raced, diag)
-	require.Positive(t, raced, "in %d rounds over %v, no two of %d threads missed the lookup together (diag raced count unchanged): the race this test exists for never happened, so it proves nothing here", rounds, elapsed.Round(time.Millisecond), workers)
 	// A lost race is not a failure: it must not reach the retry path or
 	// its errno slot (only transient EBUSY may be there).
 	assert.NotEqual(t, uint64(unix.EEXIST), diag.CountLastErrno, "an EEXIST insert was treated as a failure (diag %+v, at start %+v)", diag, diagStart)
+	require.Positive(t, raced, "in %d rounds over %v, no two of %d threads missed the lookup together (diag raced count unchanged): the race this test exists for never happened, so it proves nothing here", rounds, elapsed.Round(time.Millisecond), workers)
 }
 
 // raceControl releases the race workers round by round.
