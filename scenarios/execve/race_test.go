@@ -42,12 +42,14 @@ const (
 // threads of one process make its first counted exec call at the same
 // moment on different CPUs, so all miss the lookup and race the insert.
 //
-// Each round forgets this process's count, then releases workers (one
-// locked OS thread each, spinning on a shared round number) to make one
+// Each round forgets this process's count, then wakes the workers (one
+// locked OS thread each), which meet at a spin barrier and make one
 // failing execve each. Every round is thus a first insert raced by all
 // workers, and the count after it must be exactly the number of workers.
 // The program counts each lost insert (EEXIST) in diag; the test requires
-// at least one, so it proves the race happened rather than assuming it.
+// at least one, so it proves the race happened rather than assuming it,
+// unless it measured that no two threads ever ran at the same moment
+// (then it skips, saying so).
 func TestFirstExecRace(t *testing.T) {
 	testenv.Setup(t)
 	self := uint32(os.Getpid())
@@ -59,8 +61,8 @@ func TestFirstExecRace(t *testing.T) {
 	// One worker per CPU: more would wait for a CPU, not race.
 	workers := min(max(runtime.NumCPU(), 2), 4)
 	// Spinning workers hold their P and cannot be preempted (their
-	// signals are blocked, see raceWorker), so the main goroutine needs a
-	// P of its own, and no garbage collection may wait for the spinners.
+	// signals are blocked, see raceControl.worker), so the main goroutine
+	// needs a P of its own, and no garbage collection may wait for them.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(workers + 1))
 	runtime.GC()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
