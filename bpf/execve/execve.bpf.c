@@ -91,8 +91,12 @@ static __always_inline void count_exec(__u32 tgid)
 		err = bpf_map_update_elem(&exec_counts, &tgid, &one, BPF_NOEXIST);
 		if (!err)
 			return;
-		if (err == -EEXIST)
-			continue; /* another CPU inserted it: the next lookup adds */
+		if (err == -EEXIST) {
+			/* Another CPU inserted it: the next lookup adds. Counted
+			 * so a test can show it made this race happen. */
+			bump(EXEC_DIAG_COUNT_RACED);
+			continue;
+		}
 		bump(EXEC_DIAG_COUNT_RETRIED);
 		last = bpf_map_lookup_elem(&diag, &idx);
 		if (last)

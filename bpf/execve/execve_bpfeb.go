@@ -21,7 +21,8 @@ const (
 	execveExecDiagEXEC_DIAG_FILENAME_FAULT execveExecDiag = 2
 	execveExecDiagEXEC_DIAG_COUNT_RETRIED  execveExecDiag = 3
 	execveExecDiagEXEC_DIAG_COUNT_LAST_ERR execveExecDiag = 4
-	execveExecDiagEXEC_DIAG_MAX            execveExecDiag = 5
+	execveExecDiagEXEC_DIAG_COUNT_RACED    execveExecDiag = 5
+	execveExecDiagEXEC_DIAG_MAX            execveExecDiag = 6
 )
 
 type execveExecEvent struct {

@@ -209,6 +209,7 @@ type Diag struct {
 	FilenameFaults uint64 // filename unreadable, sent empty
 	CountRetried   uint64 // inserts that failed transiently and were retried
 	CountLastErrno uint64 // errno of the last failed insert (e.g. 16 EBUSY, 7 E2BIG)
+	CountRaced     uint64 // inserts that lost to another CPU's (EEXIST) and added instead
 }
 
 // Diag reads the program's error counters.
@@ -220,6 +221,7 @@ func (t *Tracker) Diag() (Diag, error) {
 		execveExecDiagEXEC_DIAG_FILENAME_FAULT: &d.FilenameFaults,
 		execveExecDiagEXEC_DIAG_COUNT_RETRIED:  &d.CountRetried,
 		execveExecDiagEXEC_DIAG_COUNT_LAST_ERR: &d.CountLastErrno,
+		execveExecDiagEXEC_DIAG_COUNT_RACED:    &d.CountRaced,
 	} {
 		if err := t.objs.Diag.Lookup(uint32(idx), dst); err != nil {
 			return Diag{}, fmt.Errorf("read execve diag %d: %w", idx, err)

@@ -30,7 +30,8 @@ enum exec_diag {
 	EXEC_DIAG_FILENAME_FAULT = 2,
 	EXEC_DIAG_COUNT_RETRIED = 3,  /* an insert failed transiently and was retried */
 	EXEC_DIAG_COUNT_LAST_ERR = 4, /* errno of the last failed insert (not a counter) */
-	EXEC_DIAG_MAX = 5,
+	EXEC_DIAG_COUNT_RACED = 5,    /* an insert lost the race to another CPU (EEXIST) */
+	EXEC_DIAG_MAX = 6,
 };
 
 #endif

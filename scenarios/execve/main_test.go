@@ -59,6 +59,12 @@ func child(mode, rem string) int {
 	if mode == modeIdent {
 		return ident()
 	}
+	if mode == modeTraced {
+		return traced()
+	}
+	if mode == modeTracer {
+		return tracer()
+	}
 	if n == 0 {
 		return 0
 	}
