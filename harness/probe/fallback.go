@@ -37,6 +37,11 @@ func fallbackMessage(r Result, what string) string {
 // harness, never a reason to skip.
 const EnvTools = "BPFLAB_TOOLS"
 
+// EnvToolsLeft names the tools the harness was asked to carry but could
+// not, each with why ("bpftool: x86-64 binary, kernel is arm64;..."): a
+// skip then says the real reason instead of "install it".
+const EnvToolsLeft = "BPFLAB_TOOLS_LEFT"
+
 // ToolsEnv is the EnvTools entry ("BPFLAB_TOOLS=a,b") for carried tools
 // given by path.
 func ToolsEnv(paths []string) string {
@@ -54,6 +59,9 @@ func Tool(tb testing.TB, name string) string {
 	tb.Helper()
 	p, err := exec.LookPath(name)
 	skip, msg := toolDecision(name, err, os.Getenv(EnvTools))
+	if left := leftReason(name, os.Getenv(EnvToolsLeft)); err != nil && skip && left != "" {
+		msg = fmt.Sprintf("%s is not in this kernel: the harness could not carry the host's (%s)", name, left)
+	}
 	switch {
 	case err == nil:
 		return p
@@ -61,6 +69,16 @@ func Tool(tb testing.TB, name string) string {
 		tb.Skip(msg)
 	default:
 		tb.Fatal(msg)
+	}
+	return ""
+}
+
+// leftReason finds name's reason in an EnvToolsLeft value.
+func leftReason(name, left string) string {
+	for _, e := range strings.Split(left, ";") {
+		if n, why, ok := strings.Cut(e, ": "); ok && n == name {
+			return why
+		}
 	}
 	return ""
 }

@@ -121,6 +121,10 @@ func TestToolDecision(t *testing.T) {
 	}
 	assert.Equal(t, "BPFLAB_TOOLS=bpftool,ip", ToolsEnv([]string{"/usr/sbin/bpftool", "/sbin/ip"}))
 	assert.Equal(t, "BPFLAB_TOOLS=", ToolsEnv(nil))
+	left := "nft: gone;bpftool: a host binary for another architecture than the kernel's arm64"
+	assert.Equal(t, "a host binary for another architecture than the kernel's arm64", leftReason("bpftool", left))
+	assert.Empty(t, leftReason("ip", left))
+	assert.Empty(t, leftReason("bpftool", ""))
 }
 
 // fakeTB records how a helper ended the test; Fatal and Skip stop the

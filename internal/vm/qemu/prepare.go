@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/bpflab/bpflab/harness/probe"
 	"github.com/bpflab/bpflab/internal/guest"
@@ -155,12 +156,13 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	entries = append(entries, autoload.entries...)
 	spec.Autoload = autoload.spec
 	carried := map[string]bool{}
-	var tools []string // the tools actually carried
+	var tools, left []string // the tools carried; those left behind, with why
 	for _, tool := range job.Tools {
 		if err := initramfs.CheckArch(tool, k.GoArch()); err != nil {
 			// A host tool of another architecture cannot run there; the
-			// scenarios that need it skip, saying it was not carried.
+			// scenarios that need it skip, saying why it was not carried.
 			b.logf("qemu: %s: not carrying %s: %v", k.Name, tool, err)
+			left = append(left, fmt.Sprintf("%s: a host binary for another architecture than the kernel's %s", filepath.Base(tool), k.GoArch()))
 			continue
 		}
 		paths, err := initramfs.ToolClosure(tool)
@@ -177,6 +179,9 @@ func (b *Backend) prepare(job vm.Job) (*boot, error) {
 	}
 	if len(tools) > 0 { // a carried tool that is missing fails, never skips
 		spec.Env = append(slices.Clone(spec.Env), probe.ToolsEnv(tools))
+	}
+	if len(left) > 0 {
+		spec.Env = append(slices.Clone(spec.Env), probe.EnvToolsLeft+"="+strings.Join(left, ";"))
 	}
 	specJSON, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
