@@ -18,9 +18,9 @@ import (
 // mutant's object embedded and only the throwaway key trusted) and run in
 // the kernel exactly as `bpflab matrix --kernels K --pkg P` would. The
 // template carries the manifest, cache and backend choices; Root, Kernels,
-// Packages, Run, timeouts and WorkDir are set per call. The packages must
-// be scenario packages (scenarios/x) of a module laid out like bpflab's,
-// with cmd/bpflab-guest.
+// Packages, Run, timeouts and WorkDir are set per call. The packages are go
+// package patterns of the scratch module, as for `bpflab matrix`; the guest
+// runner is this bpflab.
 func MatrixRunner(template matrix.Options) VMRunner {
 	return func(ctx context.Context, root, kernel string, pkgs []string, run string, timeout time.Duration) ([]report.Test, error) {
 		o := template
